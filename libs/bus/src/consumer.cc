@@ -51,7 +51,7 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions optio
   if (options.topics.empty()) return absl::InvalidArgumentError("consumer has no topics");
   std::unique_ptr<Consumer> c(new Consumer());
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  const std::map<std::string, std::string> settings = {
+  std::map<std::string, std::string> settings = {
       {"bootstrap.servers", options.bootstrap_servers},
       {"group.id", options.group_id},
       {"client.id", options.client_id},
@@ -61,6 +61,7 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(ConsumerOptions optio
       {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},
   };
+  for (const auto& [k, v] : options.extra) settings[k] = v;
   for (const auto& [k, v] : settings) {
     if (absl::Status s = Set(conf.get(), k, v); !s.ok()) return s;
   }

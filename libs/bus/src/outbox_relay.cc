@@ -137,6 +137,7 @@ absl::StatusOr<int> OutboxRelay::RelayShardOnce(int shard) {
   }
   const int removed = static_cast<int>(remove.size()) - 2;
   if (removed > 0) {
+    if (options_.before_remove) options_.before_remove();
     auto del = pool_.Command(remove);
     if (!del.ok()) return del.status();
     published_.fetch_add(removed);

@@ -5,6 +5,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,12 @@ class TopicReader {
  private:
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
 };
+
+// librdkafka's default 45 s session timeout would make every rebalance in a
+// test wait that long when a member leaves.
+inline std::map<std::string, std::string> FastGroupSettings() {
+  return {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "300"}};
+}
 
 inline tane::common::v1::EventEnvelope TestEvent(const std::string& aggregate_id) {
   tane::common::v1::EventEnvelope e;

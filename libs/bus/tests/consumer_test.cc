@@ -40,6 +40,7 @@ class ConsumerTest : public BusFixture {
     co.dead_letter_topic = kDeadLetters;
     co.max_attempts = 3;
     co.retry_backoff = absl::Milliseconds(5);
+    co.extra = test::FastGroupSettings();
     auto c = Consumer::Create(co, std::move(handler), producer_.get());
     EXPECT_TRUE(c.ok()) << c.status();
     return std::move(*c);

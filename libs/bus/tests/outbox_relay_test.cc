@@ -115,28 +115,45 @@ TEST_F(OutboxRelayTest, ShardLeaseKeepsASecondRelayOff) {
   EXPECT_EQ(second.RelayShardOnce(shard).value(), 0);  // held by relay-a
 }
 
-pid_t SpawnRelayChild(int redis_port, const std::string& bootstrap, int batch) {
+// crash_batch > 0: the child dies on that batch after Kafka acknowledged it
+// and before removing it from the outbox.
+pid_t SpawnRelayChild(int redis_port, const std::string& bootstrap, int batch, int crash_batch = 0) {
+  const std::string port = std::to_string(redis_port);
+  const std::string batch_size = std::to_string(batch);
+  const std::string crash = std::to_string(crash_batch);
   pid_t pid = fork();
   if (pid == 0) {
-    execl(TANE_RELAY_CHILD, TANE_RELAY_CHILD, std::to_string(redis_port).c_str(), bootstrap.c_str(), "test",
-          "4", "tane.test.events", std::to_string(batch).c_str(), static_cast<char*>(nullptr));
+    execl(TANE_RELAY_CHILD, TANE_RELAY_CHILD, port.c_str(), bootstrap.c_str(), "test", "4", "tane.test.events",
+          batch_size.c_str(), crash_batch > 0 ? crash.c_str() : static_cast<char*>(nullptr),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   return pid;
 }
 
 TEST_F(OutboxRelayTest, RelayKilledMidBatchLosesNothingAndConsumersApplyOnce) {
-  constexpr int kAggregates = 50;
+  constexpr int kAggregates = 100;
   constexpr int kPerAggregate = 40;
   constexpr int kTotal = kAggregates * kPerAggregate;
   CommitEvents(kAggregates, kPerAggregate);
 
-  TopicReader reader(kafka_->bootstrap_servers(), kTopic);
-  // Kill the relay three times while it is publishing, then let it finish.
-  for (size_t threshold : {300u, 900u, 1500u}) {
+  // Crash twice at the worst moment: Kafka acknowledged a batch that is
+  // still in the outbox, so it is sent again.
+  for (int crash_batch : {3, 7}) {
+    pid_t child = SpawnRelayChild(redis_->port(), kafka_->bootstrap_servers(), 100, crash_batch);
+    ASSERT_GT(child, 0);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_EQ(WEXITSTATUS(status), 137);
+  }
+  // Then SIGKILL it three times while it is publishing (the outbox shrinking
+  // shows it is mid-stream), and let a fresh one finish.
+  for (int64_t remaining : {3000, 2000, 1000}) {
     pid_t child = SpawnRelayChild(redis_->port(), kafka_->bootstrap_servers(), 100);
     ASSERT_GT(child, 0);
-    ASSERT_TRUE(reader.ReadAtLeast(threshold));
+    ASSERT_TRUE(tane::testing::WaitFor([&] { return TotalBacklog() <= remaining; }, absl::Seconds(60),
+                                       absl::ZeroDuration()));
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
   }
@@ -146,6 +163,7 @@ TEST_F(OutboxRelayTest, RelayKilledMidBatchLosesNothingAndConsumersApplyOnce) {
   kill(child, SIGTERM);
   waitpid(child, nullptr, 0);
 
+  TopicReader reader(kafka_->bootstrap_servers(), kTopic);
   // Every event reached Kafka; first appearances are in order per aggregate.
   ASSERT_TRUE(tane::testing::WaitFor([&] {
     reader.ReadAtLeast(reader.messages.size() + 1, absl::Milliseconds(200));
@@ -166,6 +184,7 @@ TEST_F(OutboxRelayTest, RelayKilledMidBatchLosesNothingAndConsumersApplyOnce) {
   co.bootstrap_servers = kafka_->bootstrap_servers();
   co.group_id = "applier";
   co.topics = {kTopic};
+  co.extra = test::FastGroupSettings();
   auto consumer = Consumer::Create(
       co,
       [&](const common::v1::EventEnvelope& e) -> absl::Status {
@@ -184,7 +203,9 @@ TEST_F(OutboxRelayTest, RelayKilledMidBatchLosesNothingAndConsumersApplyOnce) {
   const int shard = applied_store.ShardOf("counts");
   auto counts = pool_->Command({"HGETALL", applied_store.keyspace().Key(shard, "applied")});
   ASSERT_EQ(counts->elements.size(), 2u * kAggregates);
-  for (size_t i = 1; i < counts->elements.size(); i += 2) EXPECT_EQ(counts->elements[i].str, "40");
+  for (size_t i = 1; i < counts->elements.size(); i += 2) EXPECT_EQ(counts->elements[i].str, std::to_string(kPerAggregate));
+  // The two crashes after acknowledgement put their batches on the wire twice.
+  EXPECT_GE(reader.messages.size(), size_t{kTotal} + 2);
   std::cout << "wire messages " << reader.messages.size() << " for " << kTotal << " events\n";
 }
 

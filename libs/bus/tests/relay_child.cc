@@ -1,13 +1,16 @@
 // A relay in its own process: the fault tests SIGKILL it mid-batch.
-// usage: bus_relay_child <redis-port> <bootstrap> <service> <shards> <topic> <batch>
+// usage: bus_relay_child <redis-port> <bootstrap> <service> <shards> <topic> <batch> [crash-batch]
+// With crash-batch N the process dies (_exit) on its N-th batch after Kafka
+// acknowledged it and before removing it from the outbox.
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <unistd.h>
 
 #include "tane/bus/outbox_relay.h"
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
+  if (argc != 7 && argc != 8) {
     std::cerr << "usage: bus_relay_child <redis-port> <bootstrap> <service> <shards> <topic> <batch>\n";
     return 2;
   }
@@ -26,6 +29,12 @@ int main(int argc, char** argv) {
   options.batch_size = std::atoi(argv[6]);
   // A restarted child is a different owner: let it take the shards at once.
   options.lease_ttl = absl::Milliseconds(200);
+  if (argc == 8) {
+    const int crash_batch = std::atoi(argv[7]);
+    options.before_remove = [crash_batch, batches = 0]() mutable {
+      if (++batches == crash_batch) _exit(137);
+    };
+  }
   tane::bus::OutboxRelay relay(pool, tane::store::Keyspace(argv[3], std::atoi(argv[4])), **producer, options);
   sigset_t set;
   sigemptyset(&set);

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -39,6 +40,8 @@ struct ConsumerOptions {
   int max_attempts = 5;
   absl::Duration retry_backoff = absl::Milliseconds(50);
   absl::Duration max_retry_backoff = absl::Seconds(2);
+  /// Extra librdkafka settings, applied last (e.g. session.timeout.ms).
+  std::map<std::string, std::string> extra;
 };
 
 class Consumer final {

@@ -38,6 +38,10 @@ struct RelayOptions {
   absl::Duration batch_timeout = absl::Seconds(60);
   /// Identifies this relay in the leases; a fresh UUID when empty.
   std::string owner;
+  /// Fault-injection point for tests: runs after Kafka acknowledged a batch
+  /// and before it is removed from the outbox — the moment where a crash
+  /// leaves duplicates on the wire.
+  std::function<void()> before_remove;
 };
 
 struct ShardBacklog {
