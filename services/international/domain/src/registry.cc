@@ -36,6 +36,16 @@ void ValidateAgencyFields(const v1::PartnerAgency& a, const std::string& prefix,
   CheckScopes(v, prefix + "shared_data", a.shared_data());
 }
 
+// The request names this agency and, when it says so, its version.
+absl::Status CheckAgencyRequest(const v1::PartnerAgencyRecord& record,
+                                std::string_view agency_code, int64_t expected_version) {
+  if (agency_code != record.agency().agency_code()) {
+    return absl::InvalidArgumentError(absl::StrCat("request names agency ", Sv(agency_code),
+                                                   ", not ", record.agency().agency_code()));
+  }
+  return CheckVersion(expected_version, record.agency().version(), "partner agency");
+}
+
 void Touch(v1::PartnerAgencyRecord& record, const Context& ctx) {
   auto* a = record.mutable_agency();
   a->set_version(a->version() + 1);
@@ -86,12 +96,7 @@ absl::StatusOr<AgencyChange> UpdatePartnerAgency(const v1::PartnerAgencyRecord& 
                                                  const v1::UpdatePartnerAgencyRequest& request,
                                                  const Context& ctx) {
   const v1::PartnerAgency& given = request.partner_agency();
-  if (given.agency_code() != record.agency().agency_code()) {
-    return absl::InvalidArgumentError(absl::StrCat("request names agency ", given.agency_code(),
-                                                   ", not ", record.agency().agency_code()));
-  }
-  if (auto s = CheckVersion(given.version(), record.agency().version(), "partner agency");
-      !s.ok()) {
+  if (auto s = CheckAgencyRequest(record, given.agency_code(), given.version()); !s.ok()) {
     return s;
   }
   Violations v;
@@ -125,12 +130,7 @@ absl::StatusOr<IssuedCredential> IssueCredential(const v1::PartnerAgencyRecord& 
                                                  const v1::IssuePartnerCredentialRequest& request,
                                                  const CredentialMaterial& material,
                                                  const Context& ctx) {
-  if (request.agency_code() != record.agency().agency_code()) {
-    return absl::InvalidArgumentError(absl::StrCat("request names agency ", request.agency_code(),
-                                                   ", not ", record.agency().agency_code()));
-  }
-  if (auto s = CheckVersion(request.expected_version(), record.agency().version(),
-                            "partner agency");
+  if (auto s = CheckAgencyRequest(record, request.agency_code(), request.expected_version());
       !s.ok()) {
     return s;
   }
@@ -197,12 +197,7 @@ absl::StatusOr<IssuedCredential> IssueCredential(const v1::PartnerAgencyRecord& 
 absl::StatusOr<AgencyChange> RevokeCredential(const v1::PartnerAgencyRecord& record,
                                               const v1::RevokePartnerCredentialRequest& request,
                                               const Context& ctx) {
-  if (request.agency_code() != record.agency().agency_code()) {
-    return absl::InvalidArgumentError(absl::StrCat("request names agency ", request.agency_code(),
-                                                   ", not ", record.agency().agency_code()));
-  }
-  if (auto s = CheckVersion(request.expected_version(), record.agency().version(),
-                            "partner agency");
+  if (auto s = CheckAgencyRequest(record, request.agency_code(), request.expected_version());
       !s.ok()) {
     return s;
   }

@@ -52,40 +52,38 @@ common::v1::Actor System() {
 
 Context Ctx(const common::v1::Actor& actor, absl::Time now) { return Context{actor, now}; }
 
-v1::PartnerAgency Anr() {
+namespace {
+
+v1::PartnerAgency Agency(const std::string& code, const std::string& name,
+                         const std::string& country, const std::string& currency,
+                         std::initializer_list<v1::DataScope> shared) {
   v1::PartnerAgency a;
-  a.set_agency_code("ANR");
-  a.set_name("Agence nationale de la recherche");
-  a.set_country_code("FR");
-  a.set_currency_code("EUR");
+  a.set_agency_code(code);
+  a.set_name(name);
+  a.set_country_code(country);
+  a.set_currency_code(currency);
+  for (v1::DataScope s : shared) a.add_shared_data(s);
+  return a;
+}
+
+}  // namespace
+
+v1::PartnerAgency Anr() {
+  v1::PartnerAgency a = Agency("ANR", "Agence nationale de la recherche", "FR", "EUR",
+                               {v1::DATA_SCOPE_JST_TITLES, v1::DATA_SCOPE_JST_TEAM,
+                                v1::DATA_SCOPE_JST_BUDGET, v1::DATA_SCOPE_JST_DECISION});
   a.mutable_contact()->set_name("Service international");
   a.mutable_contact()->set_email("international@anr.example");
-  a.add_shared_data(v1::DATA_SCOPE_JST_TITLES);
-  a.add_shared_data(v1::DATA_SCOPE_JST_TEAM);
-  a.add_shared_data(v1::DATA_SCOPE_JST_BUDGET);
-  a.add_shared_data(v1::DATA_SCOPE_JST_DECISION);
   return a;
 }
 
 v1::PartnerAgency Nsf() {
-  v1::PartnerAgency a;
-  a.set_agency_code("NSF");
-  a.set_name("National Science Foundation");
-  a.set_country_code("US");
-  a.set_currency_code("USD");
-  a.add_shared_data(v1::DATA_SCOPE_JST_TITLES);
-  return a;
+  return Agency("NSF", "National Science Foundation", "US", "USD", {v1::DATA_SCOPE_JST_TITLES});
 }
 
 v1::PartnerAgency Jica() {
-  v1::PartnerAgency a;
-  a.set_agency_code("JICA");
-  a.set_name("国際協力機構");
-  a.set_country_code("JP");
-  a.set_currency_code("JPY");
-  a.add_shared_data(v1::DATA_SCOPE_JST_TITLES);
-  a.add_shared_data(v1::DATA_SCOPE_JST_TEAM);
-  return a;
+  return Agency("JICA", "国際協力機構", "JP", "JPY",
+                {v1::DATA_SCOPE_JST_TITLES, v1::DATA_SCOPE_JST_TEAM});
 }
 
 v1::JointCall ParallelCall() {
