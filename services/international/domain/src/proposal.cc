@@ -181,7 +181,12 @@ v1::JointDecisionMade DecisionEvent(const v1::JointCall& call, const v1::JointPr
   e.set_outcome(d.outcome());
   e.set_adopted(d.outcome() == v1::JOINT_OUTCOME_ADOPTED);
   e.set_jst_decision(d.jst_decision());
-  if (p.jst().has_decision()) e.set_jst_decision_id(p.jst().decision().decision_id());
+  if (p.jst().has_decision()) {
+    e.set_jst_decision_id(p.jst().decision().decision_id());
+    if (p.jst().decision().has_research_start_time()) {
+      *e.mutable_research_start_time() = p.jst().decision().research_start_time();
+    }
+  }
   e.set_partner_decision(d.partner_decision());
   *e.mutable_jst_submission() = jst;
   *e.mutable_partner_proposal() = p.partner().proposal();
@@ -552,23 +557,24 @@ absl::StatusOr<Transition> SubmitPartnerProposal(const v1::JointCall& call,
 
 absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
                                             const v1::JointProposal& current,
-                                            const JstDecisionInput& d, const Context& ctx) {
+                                            const reviews::v1::ProposalDecided& d,
+                                            const Context& ctx) {
   if (!current.has_jst() ||
-      current.jst().submission().application().application_id() != d.application_id) {
+      current.jst().submission().application().application_id() != d.application_id()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "joint proposal ", current.joint_proposal_id(), " has no JST application ",
-        d.application_id));
+        d.application_id()));
   }
   if (current.joint_call_id() != call.joint_call_id()) {
     return absl::InvalidArgumentError(absl::StrCat("joint proposal ", current.joint_proposal_id(),
                                                    " is not in joint call ", call.joint_call_id()));
   }
-  if (d.decision_id.empty()) {
+  if (d.decision_id().empty()) {
     Violations v;
     v.Add("decision_id", "is required");
-    return v.ToStatus("invalid JST decision");
+    return v.ToStatus("invalid ProposalDecided");
   }
-  const v1::SideDecision incoming = FromAdopted(d.adopted);
+  const v1::SideDecision incoming = FromAdopted(d.adopted());
   const v1::SideDecision recorded = Recorded(current, v1::SIDE_JST);
   if (recorded == incoming) return Unchanged(current);
   if (recorded != v1::SIDE_DECISION_UNSPECIFIED) {
@@ -577,7 +583,7 @@ absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
         absl::StrCat("JST already ", Word(recorded), " joint proposal ",
                      current.joint_proposal_id(), " (decision ",
                      current.jst().decision().decision_id(), "); the contradicting \"",
-                     Word(incoming), "\" of decision ", d.decision_id,
+                     Word(incoming), "\" of decision ", d.decision_id(),
                      " is refused and flagged for the program officer"),
         ctx);
   }
@@ -585,16 +591,16 @@ absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
 
   v1::JointProposal p = current;
   v1::JstDecision& stored = *p.mutable_jst()->mutable_decision();
-  stored.set_decision_id(d.decision_id);
+  stored.set_decision_id(d.decision_id());
   stored.set_decision(incoming);
-  stored.set_reason(d.reason);
-  stored.set_feedback(d.feedback);
-  stored.set_confidential_comment(d.confidential_comment);
-  for (const auto& r : d.reviewer_subjects) stored.add_reviewer_subjects(r);
-  stored.set_decided_by(d.decided_by);
-  *stored.mutable_decided_at() =
-      ToProto(d.decided_at == absl::InfinitePast() ? ctx.now : d.decided_at);
+  stored.set_reason(d.reason());
+  if (d.has_decided_by()) stored.set_decided_by(ActorLabel(d.decided_by()));
+  *stored.mutable_decided_at() = d.has_decided_at() ? d.decided_at() : ToProto(ctx.now);
   *stored.mutable_received_at() = ToProto(ctx.now);
+  if (d.has_research_start_time()) *stored.mutable_research_start_time() = d.research_start_time();
+  stored.set_departs_from_ranking(d.departs_from_ranking());
+  stored.set_departure_reason(d.departure_reason());
+  stored.set_case_id(d.case_id());
   std::vector<Event> events;
   MaybeDecide(call, p, ctx, events);
   return Changed(std::move(p), std::move(events), ctx);

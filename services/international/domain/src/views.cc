@@ -67,14 +67,9 @@ v1::PartnerJointProposal PartnerViewOf(const v1::JointProposal& p,
     }
     jst.set_total_direct_yen(app.total_direct_yen());
   }
-  if (p.jst().has_decision()) {
-    const v1::JstDecision& d = p.jst().decision();
-    if (shares(v1::DATA_SCOPE_JST_DECISION)) {
-      jst.set_decision(d.decision());
-      jst.set_decision_reason(d.reason());
-      *jst.mutable_decided_at() = d.decided_at();
-    }
-    if (shares(v1::DATA_SCOPE_JST_FEEDBACK)) jst.set_feedback(d.feedback());
+  if (p.jst().has_decision() && shares(v1::DATA_SCOPE_JST_DECISION)) {
+    jst.set_decision(p.jst().decision().decision());
+    *jst.mutable_decided_at() = p.jst().decision().decided_at();
   }
   return out;
 }

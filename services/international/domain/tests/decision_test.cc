@@ -178,6 +178,7 @@ TEST(ParallelModelTest, JointDecisionCarriesWhatProjectsNeeds) {
   EXPECT_EQ(e.partner_decision_detail().partner_decision_reference(), "ANR-D-1");
   EXPECT_EQ(e.decided_at().seconds(), absl::ToUnixSeconds(Day(3)));
   EXPECT_FALSE(e.has_record_of_discussions());
+  EXPECT_EQ(e.research_start_time().seconds(), absl::ToUnixSeconds(Day(116)));
 }
 
 struct ContradictionCase {

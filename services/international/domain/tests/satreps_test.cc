@@ -15,9 +15,10 @@ calls::v1::ApplicationSubmitted SatrepsSubmitted() {
   return Submitted("SAT-01", kOtherCallId, kApplicationId, "JICA");
 }
 
-JstDecisionInput SatrepsJst(bool adopted) {
-  JstDecisionInput d = JstDecision(adopted);
-  d.call_id = kOtherCallId;
+reviews::v1::ProposalDecided SatrepsJst(bool adopted) {
+  reviews::v1::ProposalDecided d = JstDecision(adopted);
+  d.set_call_id(kOtherCallId);
+  d.set_partner_agency("JICA");
   return d;
 }
 

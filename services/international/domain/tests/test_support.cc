@@ -204,18 +204,24 @@ v1::PartnerProposal SatrepsProposalFor(const std::string& joint_id) {
   return p;
 }
 
-JstDecisionInput JstDecision(bool adopted, const std::string& decision_id) {
-  JstDecisionInput d;
-  d.decision_id = decision_id;
-  d.application_id = kApplicationId;
-  d.call_id = kCallId;
-  d.adopted = adopted;
-  d.reason = adopted ? "優れた国際共同研究計画" : "計画の具体性が不足";
-  d.feedback = "研究計画の詳細化を期待する。";
-  d.confidential_comment = "審査委員Aは利害関係の可能性を指摘";
-  d.reviewer_subjects = {"reviewer-suzuki", "reviewer-tanaka"};
-  d.decided_by = "po-1";
-  d.decided_at = Day(-1);
+reviews::v1::ProposalDecided JstDecision(bool adopted, const std::string& decision_id) {
+  reviews::v1::ProposalDecided d;
+  d.set_decision_id(decision_id);
+  d.set_case_id("case-1");
+  d.set_application_id(kApplicationId);
+  d.set_call_id(kCallId);
+  d.set_program_id("sicorp-core-team");
+  d.set_adopted(adopted);
+  d.set_reason(adopted ? "審査委員会の指摘を踏まえ採択とする" : "計画の具体性が不足");
+  d.set_departs_from_ranking(true);
+  d.set_departure_reason("順位よりも国際連携の意義を重視した");
+  d.set_joint_call(true);
+  d.set_partner_agency("ANR");
+  d.set_joint_proposal_id("JP-001");
+  *d.mutable_research_start_time() = Ts(Day(116));
+  *d.mutable_decided_at() = Ts(Day(-1));
+  d.mutable_decided_by()->set_subject("po-1");
+  d.mutable_decided_by()->set_role("program_officer");
   return d;
 }
 
@@ -256,7 +262,8 @@ absl::StatusOr<Transition> Driver::PartnerProposal(const v1::PartnerProposal& pr
                                     Ctx(Partner(call_.partner_agency()), now)));
 }
 
-absl::StatusOr<Transition> Driver::Jst(const JstDecisionInput& decision, absl::Time now) {
+absl::StatusOr<Transition> Driver::Jst(const reviews::v1::ProposalDecided& decision,
+                                       absl::Time now) {
   if (!proposal_) return absl::FailedPreconditionError("no proposal yet");
   return Keep(ApplyJstDecision(call_, *proposal_, decision, Ctx(System(), now)));
 }

@@ -53,7 +53,9 @@ v1::PartnerProposal PartnerProposalFor(const std::string& joint_id = "JP-001",
 /// A JICA-side proposal with its SATREPS request (JPY).
 v1::PartnerProposal SatrepsProposalFor(const std::string& joint_id = "SAT-01");
 
-JstDecisionInput JstDecision(bool adopted, const std::string& decision_id = "dec-1");
+/// reviews' ProposalDecided of kApplicationId in kCallId, with the
+/// supervisor's (internal) reason and a departure from the ranking.
+reviews::v1::ProposalDecided JstDecision(bool adopted, const std::string& decision_id = "dec-1");
 v1::PartnerDecision PartnerDecisionOf(bool adopted, const std::string& reference = "ANR-D-1");
 
 /// Drives one joint proposal through commands, keeping the stored proposal
@@ -67,7 +69,8 @@ class Driver {
                                     absl::Time now = Day());
   absl::StatusOr<Transition> PartnerProposal(const v1::PartnerProposal& proposal,
                                              absl::Time now = Day());
-  absl::StatusOr<Transition> Jst(const JstDecisionInput& decision, absl::Time now = Day());
+  absl::StatusOr<Transition> Jst(const reviews::v1::ProposalDecided& decision,
+                                 absl::Time now = Day());
   absl::StatusOr<Transition> PartnerDecision(const v1::PartnerDecision& decision,
                                              absl::Time now = Day());
   absl::StatusOr<Transition> Rd(const std::string& reference, absl::Time signed_at,

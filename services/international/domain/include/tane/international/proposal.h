@@ -43,6 +43,7 @@
 #include "tane/international/context.h"
 #include "tane/international/v1/events.pb.h"
 #include "tane/international/v1/international.pb.h"
+#include "tane/reviews/v1/events.pb.h"
 
 namespace tane::international {
 
@@ -82,25 +83,6 @@ std::string NormalizeJointProposalId(std::string_view raw);
 /// not starting with "JST-". Otherwise why not.
 std::string JointProposalIdProblem(std::string_view normalized);
 
-/// The JST-side decision as the wiring reads it from reviews'
-/// tane.reviews.v1.ProposalDecided. That event is being written in the
-/// reviews service; until it lands on main this struct keeps the domain
-/// independent of it (as projects' AdoptionDecision does).
-struct JstDecisionInput {
-  std::string decision_id;
-  std::string application_id;
-  std::string call_id;
-  bool adopted = false;
-  std::string reason;
-  std::string feedback;
-  /// Kept for program officers; never shown to partners.
-  std::string confidential_comment;
-  std::vector<std::string> reviewer_subjects;
-  std::string decided_by;
-  /// InfinitePast: unknown, the time it is applied.
-  absl::Time decided_at = absl::InfinitePast();
-};
-
 /// Where an ApplicationSubmitted goes: its normalised joint proposal id, or
 /// "JST-<application_id>" with the reason it cannot be matched.
 struct JstKey {
@@ -139,11 +121,13 @@ absl::StatusOr<Transition> SubmitPartnerProposal(const v1::JointCall& call,
                                                  const v1::SubmitPartnerProposalRequest& request,
                                                  const Context& ctx);
 
-/// The JST decision on the application in `current`. FAILED_PRECONDITION when
-/// `current` has no JST side for decision.application_id.
+/// The JST decision (reviews' ProposalDecided with joint_call set) on the
+/// application in `current`. FAILED_PRECONDITION when `current` has no JST
+/// side for decision.application_id; INVALID_ARGUMENT without a decision id.
 absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
                                             const v1::JointProposal& current,
-                                            const JstDecisionInput& decision, const Context& ctx);
+                                            const reviews::v1::ProposalDecided& decision,
+                                            const Context& ctx);
 
 /// The partner's decision. NOT_FOUND for an unknown joint proposal (null
 /// `current`) or a caller who is not this call's partner; FAILED_PRECONDITION

@@ -12,8 +12,9 @@ namespace tane::international {
 
 /// The partner's view: its own side in full; of the JST side only the
 /// fields of `scopes` (see EffectiveScopes in joint_call.h). Reviewer
-/// identities, confidential comments, e-Rad numbers, birth and degree years
-/// and leave months cannot appear: SharedJstSide has no field for them.
+/// identities, review comments, the supervisor's reasons, e-Rad numbers,
+/// birth and degree years and leave months cannot appear: SharedJstSide has
+/// no field for them.
 v1::PartnerJointProposal PartnerViewOf(const v1::JointProposal& proposal,
                                        const std::vector<v1::DataScope>& scopes);
 
