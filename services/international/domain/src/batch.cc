@@ -180,9 +180,9 @@ void DecisionFromCsv(const CsvValues& csv, Row& row) {
     if (t.ok()) {
       *d.mutable_decided_at() = ToProto(*t);
     } else {
-      row.problems.push_back(
-          {"decided_at", absl::StrCat("\"", at, "\" is not an RFC 3339 time such as "
-                                                "2017-11-30T09:00:00Z")});
+      row.problems.push_back({"decided_at", absl::StrCat("\"", at,
+                                                         "\" is not an RFC 3339 time such as "
+                                                         "2017-11-30T09:00:00Z")});
     }
   }
   common::v1::Money amount;
@@ -248,7 +248,8 @@ std::vector<Row> ReadCsv(std::string_view content, v1::ImportKind kind,
   const std::vector<CsvColumn> columns = CsvColumns(kind);
   CsvContent csv = ParseCsv(content);
   header_line = 1;
-  if (csv.records.empty() || (!csv.problems.empty() && csv.problems.front().line <= csv.records.front().line)) {
+  if (csv.records.empty() ||
+      (!csv.problems.empty() && csv.problems.front().line <= csv.records.front().line)) {
     file_problems.push_back(
         {"", csv.records.empty() && csv.problems.empty()
                  ? "the file is empty: a header row naming the columns is required"
@@ -271,9 +272,8 @@ std::vector<Row> ReadCsv(std::string_view content, v1::ImportKind kind,
     if (!known) {
       std::vector<std::string> all;
       for (const auto& c : columns) all.emplace_back(c.name);
-      file_problems.push_back(
-          {name, absl::StrCat("unknown column \"", name, "\"; the columns are ",
-                              absl::StrJoin(all, ", "))});
+      file_problems.push_back({name, absl::StrCat("unknown column \"", name, "\"; the columns are ",
+                                                  absl::StrJoin(all, ", "))});
     } else if (!seen.insert(name).second) {
       file_problems.push_back({name, absl::StrCat("column \"", name, "\" appears twice")});
     }
@@ -393,10 +393,10 @@ absl::StatusOr<ImportOutcome> ImportPartnerData(const v1::JointCall& call,
 
   std::vector<core::FieldViolation> file_problems;
   int header_line = 1;
-  std::vector<Row> rows = request.format() == v1::BATCH_FORMAT_CSV
-                              ? ReadCsv(request.content(), request.kind(), file_problems,
-                                        header_line)
-                              : ReadJsonLines(request.content(), request.kind());
+  std::vector<Row> rows =
+      request.format() == v1::BATCH_FORMAT_CSV
+          ? ReadCsv(request.content(), request.kind(), file_problems, header_line)
+          : ReadJsonLines(request.content(), request.kind());
   if (rows.size() > static_cast<size_t>(kMaxImportRows)) {
     file_problems.push_back(
         {"", absl::StrCat("the file has ", rows.size(), " rows; at most ", kMaxImportRows)});
@@ -425,8 +425,8 @@ absl::StatusOr<ImportOutcome> ImportPartnerData(const v1::JointCall& call,
   for (Row& row : rows) {
     report.set_rows(report.rows() + 1);
     const bool decisions = request.kind() == v1::IMPORT_KIND_PARTNER_DECISIONS;
-    const std::string id = NormalizeJointProposalId(
-        decisions ? row.decision.joint_proposal_id() : row.proposal.joint_proposal_id());
+    const std::string id = NormalizeJointProposalId(decisions ? row.decision.joint_proposal_id()
+                                                              : row.proposal.joint_proposal_id());
     if (!row.problems.empty()) {
       Reject(report, row.line, id, row.problems);
       continue;

@@ -24,8 +24,8 @@ bool IsLowerHex(std::string_view s) {
 
 bool IsBase64Url(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
   });
 }
 
@@ -56,8 +56,8 @@ CredentialMaterial RandomCredentialMaterial() {
     std::abort();
   }
   CredentialMaterial m;
-  m.credential_id = absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(id), sizeof id));
+  m.credential_id =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(id), sizeof id));
   m.secret = absl::WebSafeBase64Escape(
       absl::string_view(reinterpret_cast<const char*>(secret), sizeof secret));
   return m;

@@ -50,25 +50,24 @@ CsvContent ParseCsv(std::string_view text) {
           ++i;
         }
         if (!closed) {
-          out.problems.push_back(
-              {opened_at, absl::StrCat("a quoted field opened on line ", opened_at,
-                                       " is never closed")});
+          out.problems.push_back({opened_at, absl::StrCat("a quoted field opened on line ",
+                                                          opened_at, " is never closed")});
           return out;
         }
         // After a closing quote: a separator, a line end or the end of the file.
         if (i < n && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
           out.problems.push_back(
-              {record.line, absl::StrCat("text after the closing quote of field ",
-                                         record.fields.size() + 1)});
+              {record.line,
+               absl::StrCat("text after the closing quote of field ", record.fields.size() + 1)});
           ok = false;
         }
       } else {
         while (i < n && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
           if (text[i] == '"') {
             out.problems.push_back(
-                {record.line, absl::StrCat("a '\"' inside the unquoted field ",
-                                           record.fields.size() + 1,
-                                           " (quote the field and double the quote)")});
+                {record.line,
+                 absl::StrCat("a '\"' inside the unquoted field ", record.fields.size() + 1,
+                              " (quote the field and double the quote)")});
             ok = false;
             break;
           }

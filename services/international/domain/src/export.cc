@@ -61,14 +61,17 @@ std::vector<std::string> CsvRow(const v1::PartnerJointProposal& view) {
 }  // namespace
 
 std::vector<std::string> ExportCsvHeader() {
-  return {"joint_proposal_id",  "state",              "application_id",
-          "jst_title_ja",       "jst_title_en",       "jst_pi_name_ja",
-          "jst_pi_name_en",     "jst_pi_institution", "jst_total_direct_yen",
-          "jst_decision",       "partner_reference_id", "partner_title_en",
-          "partner_pi_name",    "partner_institution", "partner_country",
-          "requested_currency", "requested_amount",   "partner_decision",
-          "joint_outcome",      "held_for_record_of_discussions", "rd_reference",
-          "rd_signed_at"};
+  return {"joint_proposal_id",    "state",
+          "application_id",       "jst_title_ja",
+          "jst_title_en",         "jst_pi_name_ja",
+          "jst_pi_name_en",       "jst_pi_institution",
+          "jst_total_direct_yen", "jst_decision",
+          "partner_reference_id", "partner_title_en",
+          "partner_pi_name",      "partner_institution",
+          "partner_country",      "requested_currency",
+          "requested_amount",     "partner_decision",
+          "joint_outcome",        "held_for_record_of_discussions",
+          "rd_reference",         "rd_signed_at"};
 }
 
 absl::StatusOr<v1::ExportJointCallResponse> ExportJointCall(
@@ -109,8 +112,8 @@ absl::StatusOr<v1::ExportJointCallResponse> ExportJointCall(
       const auto printed = google::protobuf::util::MessageToJsonString(view, &json);
       if (!printed.ok()) {
         return absl::InternalError(absl::StrCat("cannot print joint proposal ",
-                                                p.joint_proposal_id(), " as JSON: ",
-                                                std::string(printed.message())));
+                                                p.joint_proposal_id(),
+                                                " as JSON: ", std::string(printed.message())));
       }
       content += json;
       content += '\n';

@@ -52,8 +52,8 @@ size_t CodePoints(std::string_view text) {
   return count;
 }
 
-void CheckText(core::Violations& v, const std::string& field, std::string_view value,
-               bool required, size_t max_chars, bool multiline) {
+void CheckText(core::Violations& v, const std::string& field, std::string_view value, bool required,
+               size_t max_chars, bool multiline) {
   if (value.empty()) {
     if (required) v.Add(field, "is required");
     return;

@@ -31,8 +31,8 @@ size_t CodePoints(std::string_view text);
 /// Text rules for one field: valid UTF-8, no control characters (TAB, LF and
 /// CR allowed when `multiline`), at most `max_chars` code points, non-empty
 /// when `required`.
-void CheckText(core::Violations& v, const std::string& field, std::string_view value,
-               bool required, size_t max_chars = 500, bool multiline = false);
+void CheckText(core::Violations& v, const std::string& field, std::string_view value, bool required,
+               size_t max_chars = 500, bool multiline = false);
 
 /// ISO 3166-1 alpha-2 shape: two capital letters.
 bool IsCountryCode(std::string_view code);

@@ -23,8 +23,8 @@ absl::StatusOr<v1::JointCall> CreateJointCall(const v1::JointCall* existing,
                                               const Context& ctx) {
   const v1::JointCall& c = request.joint_call();
   if (existing != nullptr) {
-    return absl::AlreadyExistsError(absl::StrCat("call ", c.call_id(), " already has joint call ",
-                                                 existing->joint_call_id()));
+    return absl::AlreadyExistsError(
+        absl::StrCat("call ", c.call_id(), " already has joint call ", existing->joint_call_id()));
   }
   Violations v;
   if (!core::IsUuid(c.call_id())) v.Add("joint_call.call_id", "must be the Tane call's UUID");
@@ -41,7 +41,8 @@ absl::StatusOr<v1::JointCall> CreateJointCall(const v1::JointCall* existing,
   }
   if (c.review_model() == v1::JOINT_REVIEW_MODEL_LEAD_AGENCY) {
     if (c.lead_side() != v1::SIDE_JST && c.lead_side() != v1::SIDE_PARTNER) {
-      v.Add("joint_call.lead_side", "is required for the lead-agency model (SIDE_JST or SIDE_PARTNER)");
+      v.Add("joint_call.lead_side",
+            "is required for the lead-agency model (SIDE_JST or SIDE_PARTNER)");
     }
   } else if (c.review_model() == v1::JOINT_REVIEW_MODEL_PARALLEL) {
     if (c.lead_side() != v1::SIDE_UNSPECIFIED) {

@@ -15,16 +15,15 @@ namespace {
 
 // ISO 4217 codes and minor-unit exponents. Sorted by code (checked by a test).
 constexpr std::array<Currency, 66> kCurrencies = {{
-    {"AED", 2}, {"ARS", 2}, {"AUD", 2}, {"BDT", 2}, {"BHD", 3}, {"BOB", 2}, {"BRL", 2},
-    {"CAD", 2}, {"CHF", 2}, {"CLP", 0}, {"CNY", 2}, {"COP", 2}, {"CRC", 2}, {"CZK", 2},
-    {"DKK", 2}, {"EGP", 2}, {"ETB", 2}, {"EUR", 2}, {"GBP", 2}, {"GHS", 2}, {"HKD", 2},
-    {"HNL", 2}, {"HUF", 2}, {"IDR", 2}, {"ILS", 2}, {"INR", 2}, {"ISK", 0}, {"JOD", 3},
-    {"JPY", 0}, {"KES", 2}, {"KHR", 2}, {"KRW", 0}, {"KWD", 3}, {"LAK", 2}, {"LKR", 2},
-    {"MAD", 2}, {"MMK", 2}, {"MNT", 2}, {"MXN", 2}, {"MYR", 2}, {"MZN", 2}, {"NGN", 2},
-    {"NOK", 2}, {"NPR", 2}, {"NZD", 2}, {"OMR", 3}, {"PEN", 2}, {"PHP", 2}, {"PKR", 2},
-    {"PLN", 2}, {"SAR", 2}, {"SEK", 2}, {"SGD", 2}, {"THB", 2}, {"TND", 3}, {"TRY", 2},
-    {"TWD", 2}, {"TZS", 2}, {"UGX", 0}, {"USD", 2}, {"UZS", 2}, {"VND", 0}, {"XAF", 0},
-    {"XOF", 0}, {"ZAR", 2}, {"ZMW", 2},
+    {"AED", 2}, {"ARS", 2}, {"AUD", 2}, {"BDT", 2}, {"BHD", 3}, {"BOB", 2}, {"BRL", 2}, {"CAD", 2},
+    {"CHF", 2}, {"CLP", 0}, {"CNY", 2}, {"COP", 2}, {"CRC", 2}, {"CZK", 2}, {"DKK", 2}, {"EGP", 2},
+    {"ETB", 2}, {"EUR", 2}, {"GBP", 2}, {"GHS", 2}, {"HKD", 2}, {"HNL", 2}, {"HUF", 2}, {"IDR", 2},
+    {"ILS", 2}, {"INR", 2}, {"ISK", 0}, {"JOD", 3}, {"JPY", 0}, {"KES", 2}, {"KHR", 2}, {"KRW", 0},
+    {"KWD", 3}, {"LAK", 2}, {"LKR", 2}, {"MAD", 2}, {"MMK", 2}, {"MNT", 2}, {"MXN", 2}, {"MYR", 2},
+    {"MZN", 2}, {"NGN", 2}, {"NOK", 2}, {"NPR", 2}, {"NZD", 2}, {"OMR", 3}, {"PEN", 2}, {"PHP", 2},
+    {"PKR", 2}, {"PLN", 2}, {"SAR", 2}, {"SEK", 2}, {"SGD", 2}, {"THB", 2}, {"TND", 3}, {"TRY", 2},
+    {"TWD", 2}, {"TZS", 2}, {"UGX", 0}, {"USD", 2}, {"UZS", 2}, {"VND", 0}, {"XAF", 0}, {"XOF", 0},
+    {"ZAR", 2}, {"ZMW", 2},
 }};
 
 int64_t PowerOfTen(int exponent) {
@@ -71,9 +70,9 @@ void ValidateMoney(const common::v1::Money& money, const std::string& field, boo
   if (money.currency_code().empty()) {
     violations.Add(field + ".currency_code", "is required (an ISO 4217 code such as \"EUR\")");
   } else if (FindCurrency(money.currency_code()) == nullptr) {
-    violations.Add(field + ".currency_code",
-                   absl::StrCat("\"", money.currency_code(),
-                                "\" is not a supported ISO 4217 currency code"));
+    violations.Add(
+        field + ".currency_code",
+        absl::StrCat("\"", money.currency_code(), "\" is not a supported ISO 4217 currency code"));
   }
   if (money.units() < 0) {
     violations.Add(field + ".units", "must not be negative");
@@ -108,8 +107,8 @@ absl::StatusOr<common::v1::Money> ParseDecimalAmount(std::string_view currency_c
         currency->exponent == 0
             ? absl::StrCat(Sv(currency->code), " has no minor unit: \"", Sv(amount),
                            "\" must be a whole number")
-            : absl::StrCat(Sv(currency->code), " has ", currency->exponent,
-                           " decimal places: \"", Sv(amount), "\" has ", fraction.size()));
+            : absl::StrCat(Sv(currency->code), " has ", currency->exponent, " decimal places: \"",
+                           Sv(amount), "\" has ", fraction.size()));
   }
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   const int64_t scale = PowerOfTen(currency->exponent);

@@ -114,9 +114,8 @@ v1::DecisionConflict Conflict(v1::Side side, v1::SideDecision recorded, v1::Side
 }
 
 // Refuses a contradicting decision and flags it, once per (side, recorded, refused).
-Transition Contradiction(const v1::JointProposal& current, v1::Side side,
-                         v1::SideDecision recorded, v1::SideDecision refused,
-                         const std::string& message, const Context& ctx) {
+Transition Contradiction(const v1::JointProposal& current, v1::Side side, v1::SideDecision recorded,
+                         v1::SideDecision refused, const std::string& message, const Context& ctx) {
   const absl::Status refusal = absl::FailedPreconditionError(message);
   for (const auto& c : current.conflicts()) {
     if (c.side() == side && c.recorded() == recorded && c.refused() == refused) {
@@ -124,8 +123,8 @@ Transition Contradiction(const v1::JointProposal& current, v1::Side side,
     }
   }
   v1::JointProposal p = current;
-  const v1::DecisionConflict& c =
-      *p.add_conflicts() = Conflict(side, recorded, refused, message, ctx);
+  const v1::DecisionConflict& c = *p.add_conflicts() =
+      Conflict(side, recorded, refused, message, ctx);
   std::vector<Event> events{FlagEvent(p, c)};
   Transition t = Changed(std::move(p), std::move(events), ctx);
   t.refusal = refusal;
@@ -224,13 +223,13 @@ void MaybeDecide(const v1::JointCall& call, v1::JointProposal& p, const Context&
     const v1::Side follower_side = Other(lead_side);
     const v1::SideDecision follower = Recorded(p, follower_side);
     if (follower != v1::SIDE_DECISION_UNSPECIFIED && follower != lead) {
-      const v1::DecisionConflict& c = *p.add_conflicts() = Conflict(
-          follower_side, lead, follower,
-          absl::StrCat(SideLabel(call, lead_side), " is the lead agency and ", Word(lead),
-                       " joint proposal ", p.joint_proposal_id(), "; the earlier \"",
-                       Word(follower), "\" of ", SideLabel(call, follower_side),
-                       " is overridden and flagged for the program officer"),
-          ctx);
+      const v1::DecisionConflict& c = *p.add_conflicts() =
+          Conflict(follower_side, lead, follower,
+                   absl::StrCat(SideLabel(call, lead_side), " is the lead agency and ", Word(lead),
+                                " joint proposal ", p.joint_proposal_id(), "; the earlier \"",
+                                Word(follower), "\" of ", SideLabel(call, follower_side),
+                                " is overridden and flagged for the program officer"),
+                   ctx);
       events.push_back(FlagEvent(p, c));
     }
   } else {
@@ -264,9 +263,9 @@ std::string KnownRejection(const v1::JointCall& call, const v1::JointProposal& p
     return Recorded(p, side) == v1::SIDE_DECISION_REJECTED;
   };
   if (LeadAgency(call)) {
-    return rejected(call.lead_side()) ? absl::StrCat("rejected by the lead agency ",
-                                                     SideLabel(call, call.lead_side()))
-                                      : "";
+    return rejected(call.lead_side())
+               ? absl::StrCat("rejected by the lead agency ", SideLabel(call, call.lead_side()))
+               : "";
   }
   if (rejected(v1::SIDE_JST)) return "rejected by JST";
   if (rejected(v1::SIDE_PARTNER)) return "rejected by the partner";
@@ -275,16 +274,16 @@ std::string KnownRejection(const v1::JointCall& call, const v1::JointProposal& p
 
 absl::Status CheckRequestCall(const v1::JointCall& call, std::string_view joint_call_id) {
   if (joint_call_id != call.joint_call_id()) {
-    return absl::InvalidArgumentError(absl::StrCat("the request names joint call ", Sv(joint_call_id),
-                                                   ", not ", call.joint_call_id()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request names joint call ", Sv(joint_call_id), ", not ", call.joint_call_id()));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckCurrentKey(const v1::JointProposal* current, std::string_view id) {
   if (current != nullptr && current->joint_proposal_id() != id) {
-    return absl::InvalidArgumentError(absl::StrCat("the stored proposal is ",
-                                                   current->joint_proposal_id(), ", not ", Sv(id)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the stored proposal is ", current->joint_proposal_id(), ", not ", Sv(id)));
   }
   return absl::OkStatus();
 }
@@ -395,8 +394,7 @@ std::string JointProposalAggregateId(std::string_view joint_call_id,
                         absl::StrCat(Sv(joint_call_id), "/", Sv(joint_proposal_id)));
 }
 
-std::string JointDecisionIdFor(std::string_view joint_call_id,
-                               std::string_view joint_proposal_id) {
+std::string JointDecisionIdFor(std::string_view joint_call_id, std::string_view joint_proposal_id) {
   return core::NameUuid(kJointDecisionIdNamespace,
                         JointProposalAggregateId(joint_call_id, joint_proposal_id));
 }
@@ -429,6 +427,10 @@ std::string JointProposalIdProblem(std::string_view id) {
   return "";
 }
 
+std::string FallbackJointProposalId(std::string_view application_id) {
+  return absl::AsciiStrToUpper(absl::StrCat(kUnmatchableJstPrefix, Sv(application_id)));
+}
+
 std::string RequestedJointProposalId(const calls::v1::ApplicationSubmitted& event) {
   return NormalizeJointProposalId(event.application().joint_proposal_id());
 }
@@ -437,7 +439,7 @@ JstKey JstKeyFor(const calls::v1::ApplicationSubmitted& event,
                  const v1::JointProposal* at_requested) {
   const std::string& application_id = event.application().application_id();
   const std::string requested = RequestedJointProposalId(event);
-  const std::string fallback = absl::AsciiStrToUpper(absl::StrCat(kUnmatchableJstPrefix, application_id));
+  const std::string fallback = FallbackJointProposalId(application_id);
   if (event.application().joint_proposal_id().empty()) {
     return {fallback, "the application gives no joint proposal id"};
   }
@@ -469,8 +471,8 @@ absl::StatusOr<Transition> ApplyApplicationSubmitted(const v1::JointCall* call,
   if (!v.empty()) return v.ToStatus("invalid ApplicationSubmitted");
   const std::string joint_call_id = JointCallIdFor(app.call_id());
   if (call != nullptr && call->joint_call_id() != joint_call_id) {
-    return absl::InvalidArgumentError(absl::StrCat("application ", app.application_id(),
-                                                   " is not in joint call ", call->joint_call_id()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "application ", app.application_id(), " is not in joint call ", call->joint_call_id()));
   }
   if (auto s = CheckCurrentKey(current, key.joint_proposal_id); !s.ok()) return s;
   if (current != nullptr && current->has_jst()) {
@@ -480,13 +482,12 @@ absl::StatusOr<Transition> ApplyApplicationSubmitted(const v1::JointCall* call,
                                                       " already holds application ", held));
   }
   if (call == nullptr && current != nullptr && current->has_partner()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("joint call ", joint_call_id, " is needed to match joint proposal ",
-                     key.joint_proposal_id));
+    return absl::FailedPreconditionError(absl::StrCat("joint call ", joint_call_id,
+                                                      " is needed to match joint proposal ",
+                                                      key.joint_proposal_id));
   }
-  v1::JointProposal p =
-      Base(current, joint_call_id, key.joint_proposal_id, app.call_id(),
-           call != nullptr ? call->partner_agency() : event.partner_agency());
+  v1::JointProposal p = Base(current, joint_call_id, key.joint_proposal_id, app.call_id(),
+                             call != nullptr ? call->partner_agency() : event.partner_agency());
   *p.mutable_jst()->mutable_submission() = event;
   *p.mutable_jst()->mutable_received_at() = ToProto(ctx.now);
   p.set_match_problem(key.problem);
@@ -540,8 +541,8 @@ absl::StatusOr<Transition> SubmitPartnerProposal(const v1::JointCall& call,
           current->has_decision() ? "the joint decision is made" : "the partner has decided"));
     }
   }
-  v1::JointProposal p = Base(current, call.joint_call_id(), id, call.call_id(),
-                             call.partner_agency());
+  v1::JointProposal p =
+      Base(current, call.joint_call_id(), id, call.call_id(), call.partner_agency());
   const bool first = !p.has_partner();
   *filed.mutable_received_at() = ToProto(ctx.now);
   filed.set_channel(ctx.channel);
@@ -561,9 +562,9 @@ absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
                                             const Context& ctx) {
   if (!current.has_jst() ||
       current.jst().submission().application().application_id() != d.application_id()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "joint proposal ", current.joint_proposal_id(), " has no JST application ",
-        d.application_id()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("joint proposal ", current.joint_proposal_id(), " has no JST application ",
+                     d.application_id()));
   }
   if (current.joint_call_id() != call.joint_call_id()) {
     return absl::InvalidArgumentError(absl::StrCat("joint proposal ", current.joint_proposal_id(),
@@ -669,8 +670,9 @@ absl::StatusOr<Transition> RecordRecordOfDiscussions(
   if (auto s = CheckRequestCall(call, request.joint_call_id()); !s.ok()) return s;
   const std::string id = NormalizeJointProposalId(request.joint_proposal_id());
   if (call.type() != v1::JOINT_CALL_TYPE_SATREPS) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "joint call ", call.joint_call_id(), " is not a SATREPS call: it has no Record of Discussions"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("joint call ", call.joint_call_id(),
+                     " is not a SATREPS call: it has no Record of Discussions"));
   }
   if (current == nullptr) return NoJointProposal(call, id);
   if (auto s = CheckCurrentKey(current, id); !s.ok()) return s;
@@ -697,17 +699,17 @@ absl::StatusOr<Transition> RecordRecordOfDiscussions(
         FromProto(on_record.signed_at()) == FromProto(rd.signed_at())) {
       return Unchanged(*current);
     }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "joint proposal ", id, " already has R/D ", on_record.reference(), " signed ",
-        Rfc3339(FromProto(on_record.signed_at())), "; a different one is refused"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("joint proposal ", id, " already has R/D ", on_record.reference(), " signed ",
+                     Rfc3339(FromProto(on_record.signed_at())), "; a different one is refused"));
   }
   if (!current->has_partner()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "joint proposal ", id, " has no ", call.partner_agency(), "-side proposal yet"));
+    return absl::FailedPreconditionError(absl::StrCat("joint proposal ", id, " has no ",
+                                                      call.partner_agency(), "-side proposal yet"));
   }
   if (const std::string rejection = KnownRejection(call, *current); !rejection.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "joint proposal ", id, " is ", rejection, ": it will not start, so it has no R/D"));
+    return absl::FailedPreconditionError(absl::StrCat("joint proposal ", id, " is ", rejection,
+                                                      ": it will not start, so it has no R/D"));
   }
 
   v1::JointProposal p = *current;

@@ -37,8 +37,8 @@ void ValidateAgencyFields(const v1::PartnerAgency& a, const std::string& prefix,
 }
 
 // The request names this agency and, when it says so, its version.
-absl::Status CheckAgencyRequest(const v1::PartnerAgencyRecord& record,
-                                std::string_view agency_code, int64_t expected_version) {
+absl::Status CheckAgencyRequest(const v1::PartnerAgencyRecord& record, std::string_view agency_code,
+                                int64_t expected_version) {
   if (agency_code != record.agency().agency_code()) {
     return absl::InvalidArgumentError(absl::StrCat("request names agency ", Sv(agency_code),
                                                    ", not ", record.agency().agency_code()));
@@ -52,7 +52,9 @@ void Touch(v1::PartnerAgencyRecord& record, const Context& ctx) {
   *a->mutable_update_time() = ToProto(ctx.now);
 }
 
-std::string Hint(std::string_view s) { return std::string(s.substr(s.size() > 4 ? s.size() - 4 : 0)); }
+std::string Hint(std::string_view s) {
+  return std::string(s.substr(s.size() > 4 ? s.size() - 4 : 0));
+}
 
 const v1::StoredCredentialHash* HashOf(const v1::PartnerAgencyRecord& record,
                                        std::string_view credential_id) {
@@ -251,12 +253,9 @@ absl::StatusOr<v1::AuthenticatePartnerResponse> Authenticate(
   return invalid;
 }
 
-std::string CertificateIdentityDigestHex(std::string_view identity) {
-  return Sha256Hex(identity);
-}
+std::string CertificateIdentityDigestHex(std::string_view identity) { return Sha256Hex(identity); }
 
-absl::Status AuthorizeAgencyRead(const common::v1::Actor& actor,
-                                 const v1::PartnerAgency& agency) {
+absl::Status AuthorizeAgencyRead(const common::v1::Actor& actor, const v1::PartnerAgency& agency) {
   if (IsPartner(actor) && actor.agency() != agency.agency_code()) {
     return absl::NotFoundError(absl::StrCat("no partner agency ", agency.agency_code()));
   }

@@ -40,7 +40,8 @@ v1::PartnerJointProposal PartnerViewOf(const v1::JointProposal& p,
   for (v1::DataScope s : allowed) out.add_shared_data(s);
   if (p.has_partner()) *out.mutable_partner() = p.partner();
   if (p.has_decision()) *out.mutable_decision() = p.decision();
-  if (p.has_record_of_discussions()) *out.mutable_record_of_discussions() = p.record_of_discussions();
+  if (p.has_record_of_discussions())
+    *out.mutable_record_of_discussions() = p.record_of_discussions();
   if (!p.has_jst()) return out;
 
   const calls::v1::Application& app = p.jst().submission().application();

@@ -1,7 +1,8 @@
 // The exchange audit trail.
 
-#include "gtest/gtest.h"
 #include "tane/international/audit.h"
+
+#include "gtest/gtest.h"
 #include "test_support.h"
 
 namespace tane::international {
@@ -16,12 +17,9 @@ TEST(AuditTest, WhatIsAudited) {
     bool audited;
   };
   const std::vector<Case> cases = {
-      {Partner(), "ListJointCalls", true},
-      {Partner(), "RecordPartnerDecision", true},
-      {Staff(), "RecordPartnerDecision", false},
-      {Staff(), "ImportPartnerData", true},
-      {Staff(), "ExportJointCall", true},
-      {Staff(), "GetJointProposal", false},
+      {Partner(), "ListJointCalls", true},       {Partner(), "RecordPartnerDecision", true},
+      {Staff(), "RecordPartnerDecision", false}, {Staff(), "ImportPartnerData", true},
+      {Staff(), "ExportJointCall", true},        {Staff(), "GetJointProposal", false},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.actor.role() + " " + c.action);
@@ -37,9 +35,9 @@ TEST(AuditTest, RecordsWhoWhatWhenAndTheOutcome) {
   report.set_rows(3);
   report.set_applied(2);
   report.set_rejected(1);
-  const v1::AuditRecord r = NewAuditRecord(
-      "audit-1", ctx, "ImportPartnerData", "NSF", ParallelCall().joint_call_id(), "",
-      absl::FailedPreconditionError("1 bad row"), ImportAuditDetails(report));
+  const v1::AuditRecord r =
+      NewAuditRecord("audit-1", ctx, "ImportPartnerData", "NSF", ParallelCall().joint_call_id(), "",
+                     absl::FailedPreconditionError("1 bad row"), ImportAuditDetails(report));
   EXPECT_EQ(r.audit_id(), "audit-1");
   EXPECT_EQ(r.time().seconds(), absl::ToUnixSeconds(Day(2)));
   EXPECT_EQ(r.actor().subject(), "anr-exchange");
@@ -53,8 +51,8 @@ TEST(AuditTest, RecordsWhoWhatWhenAndTheOutcome) {
   EXPECT_EQ(r.details().at("committed"), "false");
   EXPECT_EQ(AuditedEvent(r).record().audit_id(), "audit-1");
 
-  const v1::AuditRecord staff = NewAuditRecord("audit-2", Ctx(Staff()), "ExportJointCall", "ANR",
-                                               "", "", absl::OkStatus());
+  const v1::AuditRecord staff =
+      NewAuditRecord("audit-2", Ctx(Staff()), "ExportJointCall", "ANR", "", "", absl::OkStatus());
   EXPECT_EQ(staff.partner_agency(), "ANR");
   EXPECT_EQ(staff.status_code(), "OK");
   EXPECT_EQ(staff.channel(), v1::CHANNEL_API);

@@ -1,11 +1,12 @@
 // Batch import (bad rows, all-or-nothing, idempotent re-import) and export.
 
+#include "tane/international/batch.h"
+
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tane/core/errors.h"
-#include "tane/international/batch.h"
 #include "tane/international/csv.h"
 #include "tane/international/views.h"
 #include "test_support.h"
@@ -32,8 +33,9 @@ v1::ImportPartnerDataRequest Import(const std::string& content,
   return r;
 }
 
-absl::StatusOr<ImportOutcome> RunImport(const ProposalBook& book, const v1::ImportPartnerDataRequest& r,
-                                  const common::v1::Actor& actor = Partner()) {
+absl::StatusOr<ImportOutcome> RunImport(const ProposalBook& book,
+                                        const v1::ImportPartnerDataRequest& r,
+                                        const common::v1::Actor& actor = Partner()) {
   return ImportPartnerData(ParallelCall(), Anr(), book, r, Ctx(actor, Day(1)));
 }
 
@@ -53,7 +55,8 @@ struct Rejection {
 std::vector<Rejection> Rejections(const v1::ImportReport& r) {
   std::vector<Rejection> out;
   for (const auto& row : r.results()) {
-    if (row.outcome() == v1::ROW_OUTCOME_REJECTED) out.push_back({row.line(), row.field(), row.reason()});
+    if (row.outcome() == v1::ROW_OUTCOME_REJECTED)
+      out.push_back({row.line(), row.field(), row.reason()});
   }
   return out;
 }
@@ -61,18 +64,19 @@ std::vector<Rejection> Rejections(const v1::ImportReport& r) {
 // A JST application for JP-001 already received.
 ProposalBook BookWithJstSide() {
   const auto event = Submitted("JP-001");
-  auto t = ApplyApplicationSubmitted(nullptr, nullptr, event, JstKeyFor(event, nullptr),
-                                     Ctx(System()));
+  auto t =
+      ApplyApplicationSubmitted(nullptr, nullptr, event, JstKeyFor(event, nullptr), Ctx(System()));
   EXPECT_TRUE(t.ok());
   return ProposalBook({t->proposal});
 }
 
 TEST(ImportTest, GoodCsvFileIsAppliedWithItsEvents) {
-  const std::string file = std::string(kProposalHeader) +
-                           "jp-001,ANR-1,Heat,\"Transport thermique, spectral\",Marie Curie,CNRS,FR,"
-                           "EUR,250000.50\r\n"
-                           "JP-002,ANR-2,Quantum sensing,量子センシング,Pierre Curie,ENS,FR,EUR,"
-                           "100000\r\n";
+  const std::string file =
+      std::string(kProposalHeader) +
+      "jp-001,ANR-1,Heat,\"Transport thermique, spectral\",Marie Curie,CNRS,FR,"
+      "EUR,250000.50\r\n"
+      "JP-002,ANR-2,Quantum sensing,量子センシング,Pierre Curie,ENS,FR,EUR,"
+      "100000\r\n";
   const ProposalBook book = BookWithJstSide();
   auto out = RunImport(book, Import(file));
   ASSERT_TRUE(out.ok()) << out.status();
@@ -104,15 +108,15 @@ TEST(ImportTest, BadRowsAreReportedByLineAndNothingIsAppliedUnlessAsked) {
   // Line 3 holds a quoted field over two lines: later line numbers must still be right.
   const std::string file =
       std::string(kProposalHeader) +
-      "JP-001,ANR-1,Heat,,Marie Curie,CNRS,FR,EUR,250000\r\n"                     // 2 good
+      "JP-001,ANR-1,Heat,,Marie Curie,CNRS,FR,EUR,250000\r\n"                        // 2 good
       "JP-002,ANR-2,\"Quantum\r\nsensing\",,Pierre Curie,ENS,FR,EUR,125000.505\r\n"  // 3: amount
-      "JP-003,ANR-3,Optics,,,ENS,fr,EUR,200000\r\n"                                 // 5: pi, country
-      "JP-004,ANR-4,Too short\r\n"                                                 // 6: fields
-      "JP-005,ANR-5,Mining,,Ana,IPB,FR,EUX,100000\r\n"                              // 7: currency
-      "JP-006,ANR-6,\"bad \xC3\x28 utf8\",,Ana,IPB,FR,EUR,100000\r\n"               // 8: UTF-8
-      "JP-007,ANR-7,Fine,,Ana,IPB,FR,EUR,100000\r\n"                                // 9 good
-      "JP-008,ANR-1,Same ref,,Ana,IPB,FR,EUR,100000\r\n"                            // 10: ref reused
-      "JP-009,ANR-9,Big,,Ana,IPB,FR,EUR,900000\r\n";                                // 11: range
+      "JP-003,ANR-3,Optics,,,ENS,fr,EUR,200000\r\n"                    // 5: pi, country
+      "JP-004,ANR-4,Too short\r\n"                                     // 6: fields
+      "JP-005,ANR-5,Mining,,Ana,IPB,FR,EUX,100000\r\n"                 // 7: currency
+      "JP-006,ANR-6,\"bad \xC3\x28 utf8\",,Ana,IPB,FR,EUR,100000\r\n"  // 8: UTF-8
+      "JP-007,ANR-7,Fine,,Ana,IPB,FR,EUR,100000\r\n"                   // 9 good
+      "JP-008,ANR-1,Same ref,,Ana,IPB,FR,EUR,100000\r\n"               // 10: ref reused
+      "JP-009,ANR-9,Big,,Ana,IPB,FR,EUR,900000\r\n";                   // 11: range
   const ProposalBook book;
   auto out = RunImport(book, Import(file));
   ASSERT_TRUE(out.ok()) << out.status();
@@ -207,7 +211,8 @@ TEST(ImportTest, HeaderProblemsRejectTheWholeFileAtLineOne) {
   };
   const std::vector<Case> cases = {
       {"empty", "", {"the file is empty"}},
-      {"unknown and missing columns", "joint_proposal_id,partner_ref,title_en\r\nJP-1,A,B\r\n",
+      {"unknown and missing columns",
+       "joint_proposal_id,partner_ref,title_en\r\nJP-1,A,B\r\n",
        {"unknown column \"partner_ref\"", "required column \"partner_reference_id\" is missing",
         "required column \"pi_name\" is missing", "required column \"institution_name\" is missing",
         "required column \"institution_country\" is missing",
@@ -297,10 +302,10 @@ TEST(ImportTest, DecisionFilesWithAContradiction) {
   const std::string file =
       "joint_proposal_id,decision,partner_decision_reference,decided_at,approved_currency,"
       "approved_amount,comment\r\n"
-      "JP-001,adopted,D-1,2017-06-01T09:00:00Z,,,\r\n"                          // 2 contradiction
+      "JP-001,adopted,D-1,2017-06-01T09:00:00Z,,,\r\n"  // 2 contradiction
       "JP-002,Adopted,D-2,2017-06-01T09:00:00+09:00,EUR,240000.00,\"Très bien\"\r\n"  // 3 good
-      "JP-003,adopted,D-3,,,,\r\n"                                               // 4 unknown
-      "JP-002,maybe,D-4,yesterday,,,\r\n";                                       // 5 two problems
+      "JP-003,adopted,D-3,,,,\r\n"                                                    // 4 unknown
+      "JP-002,maybe,D-4,yesterday,,,\r\n";  // 5 two problems
   auto out = RunImport(book, Import(file, v1::BATCH_FORMAT_CSV, v1::IMPORT_KIND_PARTNER_DECISIONS));
   ASSERT_TRUE(out.ok()) << out.status();
   const auto bad = Rejections(out->report);
@@ -315,8 +320,8 @@ TEST(ImportTest, DecisionFilesWithAContradiction) {
   EXPECT_FALSE(out->report.committed());
   EXPECT_TRUE(out->writes.empty()) << "not even the flag";
 
-  v1::ImportPartnerDataRequest good = Import(file, v1::BATCH_FORMAT_CSV,
-                                             v1::IMPORT_KIND_PARTNER_DECISIONS);
+  v1::ImportPartnerDataRequest good =
+      Import(file, v1::BATCH_FORMAT_CSV, v1::IMPORT_KIND_PARTNER_DECISIONS);
   good.set_apply_good_rows(true);
   auto applied = RunImport(book, good);
   ASSERT_TRUE(applied.ok());
@@ -342,8 +347,9 @@ TEST(ImportTest, RequestItselfIsChecked) {
   EXPECT_EQ(core::ViolationsOf(bad.status()).size(), 2u);
   EXPECT_EQ(RunImport(ProposalBook(), Import(kProposalHeader), Partner("NSF")).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(RunImport(ProposalBook(), Import(std::string(kMaxImportBytes + 1, 'x'))).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      RunImport(ProposalBook(), Import(std::string(kMaxImportBytes + 1, 'x'))).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 // ---- Export ----------------------------------------------------------------
@@ -436,8 +442,8 @@ TEST(ExportTest, OnlyTheCallsPartnerMayExport) {
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(ExportJointCall(ParallelCall(), Anr(), {},
-                            ExportRequest(v1::BATCH_FORMAT_UNSPECIFIED), Partner())
+  EXPECT_EQ(ExportJointCall(ParallelCall(), Anr(), {}, ExportRequest(v1::BATCH_FORMAT_UNSPECIFIED),
+                            Partner())
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);

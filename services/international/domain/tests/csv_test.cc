@@ -1,8 +1,9 @@
 // RFC 4180 parsing and writing.
 
+#include "tane/international/csv.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tane/international/csv.h"
 
 namespace tane::international {
 namespace {
@@ -31,12 +32,16 @@ TEST(CsvParseTest, WellFormedEdgeCases) {
        "id,text\r\n1,\"two\r\nlines\"\r\n2,\"three\nmore\nlines\"\r\n3,end\r\n",
        {{"id", "text"}, {"1", "two\r\nlines"}, {"2", "three\nmore\nlines"}, {"3", "end"}},
        {1, 2, 4, 7}},
-      {"blank lines skipped, numbering kept", "a\r\n\r\nb\n\nc\n", {{"a"}, {"b"}, {"c"}},
+      {"blank lines skipped, numbering kept",
+       "a\r\n\r\nb\n\nc\n",
+       {{"a"}, {"b"}, {"c"}},
        {1, 3, 5}},
       {"byte order mark", "\xEF\xBB\xBFid,name\r\n", {{"id", "name"}}, {1}},
       {"spaces are data", " a , b ", {{" a ", " b "}}, {1}},
-      {"Japanese", "題名,氏名\r\n\"熱輸送、制御\",山田 太郎\r\n",
-       {{"題名", "氏名"}, {"熱輸送、制御", "山田 太郎"}}, {1, 2}},
+      {"Japanese",
+       "題名,氏名\r\n\"熱輸送、制御\",山田 太郎\r\n",
+       {{"題名", "氏名"}, {"熱輸送、制御", "山田 太郎"}},
+       {1, 2}},
       {"invalid UTF-8 passes through", "\xC3\x28,ok\r\n", {{"\xC3\x28", "ok"}}, {1}},
   };
   for (const auto& c : cases) {
@@ -61,12 +66,21 @@ struct BadCase {
 
 TEST(CsvParseTest, MalformedRecordsAreReportedAndSkipped) {
   const std::vector<BadCase> cases = {
-      {"quote inside an unquoted field", "a,b\r\nx,y\"z\r\nc,d\r\n", 2, "inside the unquoted field 2",
+      {"quote inside an unquoted field",
+       "a,b\r\nx,y\"z\r\nc,d\r\n",
+       2,
+       "inside the unquoted field 2",
        {1, 3}},
-      {"text after a closing quote", "a\r\n\"x\"y,z\r\nc\r\n", 2, "after the closing quote of field 1",
+      {"text after a closing quote",
+       "a\r\n\"x\"y,z\r\nc\r\n",
+       2,
+       "after the closing quote of field 1",
        {1, 3}},
       {"bare carriage return", "a\rb\r\nc\r\n", 1, "carriage return without a line feed", {2}},
-      {"unterminated quote ends the parse", "a\r\n\"open,\r\nb\r\n", 2, "opened on line 2 is never closed",
+      {"unterminated quote ends the parse",
+       "a\r\n\"open,\r\nb\r\n",
+       2,
+       "opened on line 2 is never closed",
        {1}},
   };
   for (const auto& c : cases) {

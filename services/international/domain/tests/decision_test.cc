@@ -62,7 +62,7 @@ std::string OrderName(const std::vector<Step>& order) {
 }
 
 absl::StatusOr<Transition> RunStep(Driver& d, Step step, std::optional<bool> jst,
-                               std::optional<bool> partner, int at) {
+                                   std::optional<bool> partner, int at) {
   const absl::Time now = Day(at);
   switch (step) {
     case Step::kJstFiles:
@@ -102,13 +102,14 @@ TEST(ParallelModelTest, BothSidesRuleOverEveryCombinationAndArrivalOrder) {
   int cases = 0;
   for (const auto& c : combinations) {
     for (const auto& order : orders) {
-      SCOPED_TRACE(absl::StrCat("JST ", Word(c.jst), ", partner ", Word(c.partner), "; ",
-                                OrderName(order)));
+      SCOPED_TRACE(
+          absl::StrCat("JST ", Word(c.jst), ", partner ", Word(c.partner), "; ", OrderName(order)));
       ++cases;
       Driver d(ParallelCall(), Anr());
       std::vector<Step> done;
       for (Step step : order) {
-        if ((step == Step::kJstDecides && !c.jst) || (step == Step::kPartnerDecides && !c.partner)) {
+        if ((step == Step::kJstDecides && !c.jst) ||
+            (step == Step::kPartnerDecides && !c.partner)) {
           continue;
         }
         const size_t decisions_before = d.EventsOf<v1::JointDecisionMade>().size();
@@ -260,7 +261,8 @@ TEST(ParallelModelTest, ContradictingJstDecisionIsRefusedAndFlagged) {
   auto t = d.Jst(JstDecision(false, "dec-2"));
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->refusal.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(t->refusal.message(), HasSubstr("JST already adopted joint proposal JP-001 (decision dec-1)"));
+  EXPECT_THAT(t->refusal.message(),
+              HasSubstr("JST already adopted joint proposal JP-001 (decision dec-1)"));
   EXPECT_EQ(d.proposal()->jst().decision().decision_id(), "dec-1");
   ASSERT_EQ(d.EventsOf<v1::DecisionConflictFlagged>().size(), 1u);
   EXPECT_EQ(d.EventsOf<v1::DecisionConflictFlagged>()[0].conflict().side(), v1::SIDE_JST);
@@ -346,10 +348,10 @@ TEST(LeadAgencyModelTest, TheLeadsDecisionIsFinalForBothSides) {
     for (bool adopts : {true, false}) {
       for (Follower f : {Follower::kNone, Follower::kSameBefore, Follower::kSameAfter,
                          Follower::kDifferentBefore, Follower::kDifferentAfter}) {
-        cases.push_back({absl::StrCat(lead == v1::SIDE_JST ? "JST" : "partner", " leads, ",
-                                      adopts ? "adopts" : "rejects", ", follower case ",
-                                      static_cast<int>(f)),
-                         lead, adopts, f});
+        cases.push_back(
+            {absl::StrCat(lead == v1::SIDE_JST ? "JST" : "partner", " leads, ",
+                          adopts ? "adopts" : "rejects", ", follower case ", static_cast<int>(f)),
+             lead, adopts, f});
       }
     }
   }
@@ -374,15 +376,16 @@ TEST(LeadAgencyModelTest, TheLeadsDecisionIsFinalForBothSides) {
       auto t = follower_decides(follower_adopts);
       ASSERT_TRUE(t.ok()) << t.status();
       EXPECT_TRUE(t->refusal.ok());
-      EXPECT_TRUE(d.EventsOf<v1::JointDecisionMade>().empty()) << "the follower alone decides nothing";
+      EXPECT_TRUE(d.EventsOf<v1::JointDecisionMade>().empty())
+          << "the follower alone decides nothing";
     }
     auto t = lead_decides();
     ASSERT_TRUE(t.ok()) << t.status();
     ASSERT_EQ(d.EventsOf<v1::JointDecisionMade>().size(), 1u) << "decided by the lead at once";
-    const v1::JointOutcome expected =
-        c.lead_adopts ? v1::JOINT_OUTCOME_ADOPTED
-                      : (jst_leads ? v1::JOINT_OUTCOME_REJECTED_BY_JST
-                                   : v1::JOINT_OUTCOME_REJECTED_BY_PARTNER);
+    const v1::JointOutcome expected = c.lead_adopts
+                                          ? v1::JOINT_OUTCOME_ADOPTED
+                                          : (jst_leads ? v1::JOINT_OUTCOME_REJECTED_BY_JST
+                                                       : v1::JOINT_OUTCOME_REJECTED_BY_PARTNER);
     EXPECT_EQ(d.EventsOf<v1::JointDecisionMade>()[0].outcome(), expected);
     EXPECT_EQ(d.EventsOf<v1::JointDecisionMade>()[0].lead_side(), c.lead);
     EXPECT_EQ(d.EventsOf<v1::DecisionConflictFlagged>().size(),

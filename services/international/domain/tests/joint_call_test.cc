@@ -42,7 +42,12 @@ TEST(JointCallTest, EveryInvalidFieldIsNamed) {
   const std::vector<InvalidCase> cases = {
       {"call id", [](auto& c) { c.set_call_id("call-1"); }, "joint_call.call_id"},
       {"agency code", [](auto& c) { c.set_partner_agency("anr"); }, "joint_call.partner_agency"},
-      {"no title", [](auto& c) { c.clear_title_ja(); c.clear_title_en(); }, "joint_call.title_ja"},
+      {"no title",
+       [](auto& c) {
+         c.clear_title_ja();
+         c.clear_title_en();
+       },
+       "joint_call.title_ja"},
       {"no type", [](auto& c) { c.clear_type(); }, "joint_call.type"},
       {"no review model", [](auto& c) { c.clear_review_model(); }, "joint_call.review_model"},
       {"lead side for parallel", [](auto& c) { c.set_lead_side(v1::SIDE_JST); },
@@ -55,7 +60,9 @@ TEST(JointCallTest, EveryInvalidFieldIsNamed) {
       {"no agreement reference", [](auto& c) { c.mutable_agreement()->clear_reference(); },
        "joint_call.agreement.reference"},
       {"agreement signed in the future",
-       [](auto& c) { c.mutable_agreement()->mutable_signed_at()->set_seconds(absl::ToUnixSeconds(Day(9))); },
+       [](auto& c) {
+         c.mutable_agreement()->mutable_signed_at()->set_seconds(absl::ToUnixSeconds(Day(9)));
+       },
        "joint_call.agreement.signed_at"},
       {"bad scope", [](auto& c) { c.mutable_agreement()->add_shared_data(v1::DataScope(42)); },
        "joint_call.agreement.shared_data[0]"},
@@ -64,7 +71,8 @@ TEST(JointCallTest, EveryInvalidFieldIsNamed) {
        "joint_call.partner_budget_max.currency_code"},
       {"max below min", [](auto& c) { c.mutable_partner_budget_max()->set_units(100); },
        "joint_call.partner_budget_max"},
-      {"unknown currency", [](auto& c) { c.mutable_partner_budget_min()->set_currency_code("EURO"); },
+      {"unknown currency",
+       [](auto& c) { c.mutable_partner_budget_min()->set_currency_code("EURO"); },
        "joint_call.partner_budget_min.currency_code"},
       {"negative minimum", [](auto& c) { c.mutable_partner_budget_min()->set_units(-1); },
        "joint_call.partner_budget_min.units"},

@@ -28,7 +28,7 @@ TEST(JointProposalIdTest, NormalisesWhatApplicantsType) {
       {"", "", false},
       {"JP 001", "JP 001", false},
       {"ＪＰ－００１", "ＪＰ－００１", false},  // full-width: not an id
-      {"jst-123", "JST-123", false},         // reserved prefix
+      {"jst-123", "JST-123", false},            // reserved prefix
       {std::string(65, 'A'), std::string(65, 'A'), false},
   };
   for (const auto& c : cases) {
@@ -147,15 +147,14 @@ TEST(MatchingTest, PartnerProposalValidationListsEveryProblem) {
   ASSERT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
   std::vector<std::string> fields;
   for (const auto& v : core::ViolationsOf(t.status())) fields.push_back(v.field);
-  EXPECT_THAT(fields, ::testing::UnorderedElementsAre(
-                          "partner_proposal.joint_proposal_id",
-                          "partner_proposal.partner_reference_id", "partner_proposal.title_en",
-                          "partner_proposal.principal_investigator.name",
-                          "partner_proposal.principal_investigator.email",
-                          "partner_proposal.principal_investigator.orcid",
-                          "partner_proposal.institution.name",
-                          "partner_proposal.institution.country_code",
-                          "partner_proposal.requested_amount.currency_code"));
+  EXPECT_THAT(fields,
+              ::testing::UnorderedElementsAre(
+                  "partner_proposal.joint_proposal_id", "partner_proposal.partner_reference_id",
+                  "partner_proposal.title_en", "partner_proposal.principal_investigator.name",
+                  "partner_proposal.principal_investigator.email",
+                  "partner_proposal.principal_investigator.orcid",
+                  "partner_proposal.institution.name", "partner_proposal.institution.country_code",
+                  "partner_proposal.requested_amount.currency_code"));
 }
 
 TEST(MatchingTest, RequestedAmountMustBeWithinThePartnersRange) {
@@ -163,8 +162,8 @@ TEST(MatchingTest, RequestedAmountMustBeWithinThePartnersRange) {
     int64_t cents;
     bool ok;
   };
-  for (const Case& c : {Case{9999999, false}, Case{10000000, true}, Case{50000000, true},
-                        Case{50000001, false}}) {
+  for (const Case& c :
+       {Case{9999999, false}, Case{10000000, true}, Case{50000000, true}, Case{50000001, false}}) {
     SCOPED_TRACE(c.cents);
     v1::SubmitPartnerProposalRequest r;
     r.set_joint_call_id(ParallelCall().joint_call_id());
@@ -173,9 +172,9 @@ TEST(MatchingTest, RequestedAmountMustBeWithinThePartnersRange) {
     auto t = SubmitPartnerProposal(ParallelCall(), Anr(), nullptr, "", r, Ctx(Partner()));
     EXPECT_EQ(t.ok(), c.ok) << t.status();
     if (!c.ok) {
-      EXPECT_THAT(t.status().ToString(), HasSubstr(c.cents < 10000000
-                                                       ? "is below the minimum EUR 100,000.00"
-                                                       : "is above the maximum EUR 500,000.00"));
+      EXPECT_THAT(t.status().ToString(),
+                  HasSubstr(c.cents < 10000000 ? "is below the minimum EUR 100,000.00"
+                                               : "is above the maximum EUR 500,000.00"));
     }
   }
 }
@@ -211,7 +210,7 @@ TEST(MatchingReportTest, CountsRateAndUnmatchedLists) {
   EXPECT_EQ(r.matched(), 3);
   EXPECT_EQ(r.jst_only(), 2);
   EXPECT_EQ(r.partner_only(), 2);
-  EXPECT_EQ(r.matching_rate_bp(), 4285);  // 3 / 7, rounded down
+  EXPECT_EQ(r.matching_rate_bp(), 4285);      // 3 / 7, rounded down
   EXPECT_EQ(r.jst_matching_rate_bp(), 6000);  // 3 / 5
   ASSERT_EQ(r.unmatched_size(), 4);
   EXPECT_EQ(r.unmatched(0).joint_proposal_id(), "JP-010");

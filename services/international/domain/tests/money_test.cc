@@ -1,12 +1,13 @@
 // Partner-currency money: ISO 4217 codes and exponents, decimal text to minor
 // units and back, all in integers.
 
+#include "tane/international/money.h"
+
 #include <limits>
 #include <set>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tane/international/money.h"
 
 namespace tane::international {
 namespace {
@@ -31,9 +32,9 @@ TEST(CurrencyTableTest, IsSortedUniqueWithIsoExponents) {
     std::string_view code;
     int exponent;
   };
-  for (const Known k : {Known{"JPY", 0}, Known{"USD", 2}, Known{"EUR", 2}, Known{"GBP", 2},
-                        Known{"KRW", 0}, Known{"VND", 0}, Known{"IDR", 2}, Known{"KWD", 3},
-                        Known{"TND", 3}, Known{"XOF", 0}}) {
+  for (const Known k :
+       {Known{"JPY", 0}, Known{"USD", 2}, Known{"EUR", 2}, Known{"GBP", 2}, Known{"KRW", 0},
+        Known{"VND", 0}, Known{"IDR", 2}, Known{"KWD", 3}, Known{"TND", 3}, Known{"XOF", 0}}) {
     ASSERT_NE(FindCurrency(k.code), nullptr) << k.code;
     EXPECT_EQ(FindCurrency(k.code)->exponent, k.exponent) << k.code;
   }

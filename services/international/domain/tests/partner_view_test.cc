@@ -94,8 +94,8 @@ TEST(PartnerViewTest, NeverCarriesInternalReasonsOrPersonalIds) {
   }
   const std::string view = PartnerViewOf(p, all).SerializeAsString();
   ASSERT_THAT(view, HasSubstr("山田 太郎"));  // the shared data is there
-  for (const std::string secret : {"審査委員会の指摘", "国際連携の意義", "po-1", "case-1",
-                                   "12345678", "87654321"}) {
+  for (const std::string secret :
+       {"審査委員会の指摘", "国際連携の意義", "po-1", "case-1", "12345678", "87654321"}) {
     EXPECT_THAT(view, Not(HasSubstr(secret))) << secret;
   }
 }
@@ -118,9 +118,9 @@ TEST(PartnerViewTest, HasNoFieldForReviewersConfidentialOrPersonalData) {
   CollectFieldNames(v1::PartnerJointProposal::descriptor(), seen, names);
   ASSERT_GT(names.size(), 40u);
   for (const std::string& name : names) {
-    for (const std::string forbidden : {"reviewer", "confidential", "comment_to", "reason",
-                                        "departure", "birth", "degree", "researcher_id",
-                                        "childcare", "decided_by", "feedback"}) {
+    for (const std::string forbidden :
+         {"reviewer", "confidential", "comment_to", "reason", "departure", "birth", "degree",
+          "researcher_id", "childcare", "decided_by", "feedback"}) {
       EXPECT_THAT(name, Not(HasSubstr(forbidden)));
     }
   }
@@ -176,7 +176,8 @@ TEST(PartnerViewTest, AgreementNarrowsTheAgencysScopes) {
 TEST(JointDecisionsTest, ListsDecidedProposalsByOutcome) {
   const v1::JointProposal adopted = Decided();
   Driver rejected(ParallelCall(), Anr());
-  ASSERT_TRUE(rejected.Submit(Submitted("JP-000", kCallId, "00000000-0000-4000-8000-000000000001")).ok());
+  ASSERT_TRUE(
+      rejected.Submit(Submitted("JP-000", kCallId, "00000000-0000-4000-8000-000000000001")).ok());
   ASSERT_TRUE(rejected.PartnerProposal(PartnerProposalFor("JP-000", "ANR-0")).ok());
   reviews::v1::ProposalDecided no = JstDecision(false);
   no.set_application_id("00000000-0000-4000-8000-000000000001");

@@ -1,9 +1,10 @@
 // The partner agency registry and its exchange credentials.
 
+#include "tane/international/registry.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tane/core/errors.h"
-#include "tane/international/registry.h"
 #include "test_support.h"
 
 namespace tane::international {
@@ -188,8 +189,9 @@ TEST(CredentialTest, CertificateIdentityOnceWhileActive) {
   auto first = IssueCredential(Registered(), IssueCert(), kCert, Ctx(Staff()));
   ASSERT_TRUE(first.ok()) << first.status();
   const CredentialMaterial second{"11111111111111111111111111111111", ""};
-  EXPECT_EQ(IssueCredential(first->change.record, IssueCert(), second, Ctx(Staff())).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(
+      IssueCredential(first->change.record, IssueCert(), second, Ctx(Staff())).status().code(),
+      absl::StatusCode::kAlreadyExists);
   v1::RevokePartnerCredentialRequest r;
   r.set_agency_code("ANR");
   r.set_credential_id(kCert.credential_id);

@@ -94,8 +94,8 @@ TEST(SatrepsTest, RejectionIsPublishedAtOnceAndTakesNoRecord) {
     ASSERT_TRUE(d.Jst(SatrepsJst(c.jst)).ok());
     // One side's rejection is known: no R/D even before the other decides.
     auto early = d.Rd("RD-X", Day(0));
-    EXPECT_EQ(early.status().code(), c.jst ? absl::StatusCode::kOk
-                                           : absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(early.status().code(),
+              c.jst ? absl::StatusCode::kOk : absl::StatusCode::kFailedPrecondition);
     if (!c.jst) {
       EXPECT_THAT(early.status().message(), HasSubstr("rejected by JST"));
     }

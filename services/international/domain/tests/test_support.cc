@@ -252,12 +252,11 @@ absl::StatusOr<Transition> Driver::PartnerProposal(const v1::PartnerProposal& pr
   v1::SubmitPartnerProposalRequest r;
   r.set_joint_call_id(call_.joint_call_id());
   *r.mutable_partner_proposal() = proposal;
-  const std::string holder =
-      proposal_ && proposal_->has_partner() &&
-              proposal_->partner().proposal().partner_reference_id() ==
-                  proposal.partner_reference_id()
-          ? proposal_->joint_proposal_id()
-          : "";
+  const std::string holder = proposal_ && proposal_->has_partner() &&
+                                     proposal_->partner().proposal().partner_reference_id() ==
+                                         proposal.partner_reference_id()
+                                 ? proposal_->joint_proposal_id()
+                                 : "";
   return Keep(SubmitPartnerProposal(call_, agency_, current(), holder, r,
                                     Ctx(Partner(call_.partner_agency()), now)));
 }

@@ -90,6 +90,8 @@ struct JstKey {
   std::string problem;
 };
 
+/// "JST-<APPLICATION ID>": the key of a JST application that cannot be matched.
+std::string FallbackJointProposalId(std::string_view application_id);
 /// The normalised joint_proposal_id the application gives (maybe unusable).
 std::string RequestedJointProposalId(const calls::v1::ApplicationSubmitted& event);
 /// The key for the JST side: the requested id, unless it is unusable or

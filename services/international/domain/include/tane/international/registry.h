@@ -77,7 +77,6 @@ std::string CertificateIdentityDigestHex(std::string_view identity);
 
 /// NOT_FOUND (as for an unknown agency) when a partner asks for another
 /// agency; OK for staff.
-absl::Status AuthorizeAgencyRead(const common::v1::Actor& actor,
-                                 const v1::PartnerAgency& agency);
+absl::Status AuthorizeAgencyRead(const common::v1::Actor& actor, const v1::PartnerAgency& agency);
 
 }  // namespace tane::international
