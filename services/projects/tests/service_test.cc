@@ -205,6 +205,15 @@ class ProjectsServiceTest : public ::testing::Test {
     return id;
   }
 
+  static v1::SubmitReportRequest PlanRequest(const std::string& id, int fiscal_year, const std::string& summary) {
+    v1::SubmitReportRequest plan;
+    plan.set_project_id(id);
+    plan.set_fiscal_year(fiscal_year);
+    plan.set_kind(v1::REPORT_KIND_ANNUAL_PLAN);
+    plan.set_summary(summary);
+    return plan;
+  }
+
   /// The events of `project_id` on tane.projects.events once `done` holds.
   std::vector<EventEnvelope> ProjectEvents(const std::string& project_id,
                                            const std::function<bool(const std::vector<EventEnvelope>&)>& done) {
@@ -392,11 +401,7 @@ TEST_F(ProjectsServiceTest, ReportsOverdueListAndAStageGateStopTerminatesFromThe
   // The PI reports FY2021 on time: the plan within the first-year grace, the
   // progress report by 31 May 2022, with outputs.
   clock_.Set(Jst(2021, 10, 15));
-  v1::SubmitReportRequest plan;
-  plan.set_project_id(id);
-  plan.set_fiscal_year(2021);
-  plan.set_kind(v1::REPORT_KIND_ANNUAL_PLAN);
-  plan.set_summary("年度研究計画");
+  v1::SubmitReportRequest plan = PlanRequest(id, 2021, "年度研究計画");
   plan.set_idempotency_key("plan-2021");
   v1::Project out;
   grpc::Status s = Call(&v1::ProjectsService::Stub::SubmitReport, plan, &out, kPiA);
@@ -664,11 +669,7 @@ TEST_F(ProjectsServiceTest, AnApplicantSeesAndReportsOnlyTheirOwnProjects) {
   EXPECT_EQ(listed.projects_size(), 2);
 
   clock_.Set(Jst(2021, 10, 20));
-  v1::SubmitReportRequest plan;
-  plan.set_project_id(theirs);
-  plan.set_fiscal_year(2021);
-  plan.set_kind(v1::REPORT_KIND_ANNUAL_PLAN);
-  plan.set_summary("not mine");
+  v1::SubmitReportRequest plan = PlanRequest(theirs, 2021, "not mine");
   v1::Project out;
   EXPECT_EQ(Call(&v1::ProjectsService::Stub::SubmitReport, plan, &out, kPiA).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);

@@ -150,6 +150,38 @@ absl::StatusOr<std::string> ScanIndex(const store::ShardedIndex& index, const st
   }
 }
 
+/// The shared walk of a due index's batch: parses each member's id, loads
+/// the projects in one round trip, and hands each (id, project, rules) to
+/// `take`, which returns whether the page is full.
+template <typename DueId, typename Load, typename RulesOf, typename Take>
+absl::StatusOr<Visited> VisitDueEntries(const std::vector<std::string>& members,
+                                        absl::StatusOr<DueId> (*parse)(const std::string&), const Load& load,
+                                        const RulesOf& rules_of, const Take& take) {
+  std::vector<DueId> due;
+  std::vector<std::string> ids;
+  for (const auto& m : members) {
+    auto parsed = parse(std::string(store::IndexMemberId(m)));
+    if (!parsed.ok()) return parsed.status();
+    ids.push_back(parsed->project_id);
+    due.push_back(*std::move(parsed));
+  }
+  absl::StatusOr<std::vector<v1::Project>> projects = load(ids);
+  if (!projects.ok()) return projects.status();
+  Visited visited;
+  for (size_t i = 0; i < due.size(); ++i) {
+    ++visited.consumed;
+    const v1::Project& p = (*projects)[i];
+    if (p.project_id().empty()) continue;
+    absl::StatusOr<const ProgramRules*> rules = rules_of(p);
+    if (!rules.ok()) return rules.status();
+    if (take(due[i], p, **rules)) {
+      visited.page_full = true;
+      break;
+    }
+  }
+  return visited;
+}
+
 }  // namespace
 
 std::vector<std::string> ProjectsService::ConsumedTopics() {
@@ -416,6 +448,14 @@ TANE_PROJECT_COMMAND(RecordEvaluation, RecordEvaluationRequest, projects::Record
 
 // ---------------------------------------------------------------- queries
 
+template <typename Request, typename Response>
+grpc::Status ProjectsService::Serve(const grpc::ServerContext& context, const Request& request, Response* response,
+                                    Query<Request, Response> query) {
+  auto ctx = kit_.Begin(context);
+  if (!ctx.ok()) return runtime::ToGrpcStatus(ctx.status());
+  return runtime::Reply((this->*query)(*ctx, request), response);
+}
+
 absl::StatusOr<std::vector<v1::Project>> ProjectsService::LoadProjects(const std::vector<std::string>& ids) {
   auto raw = kit_.store().LoadMany(kProjectAggregate, ids);
   if (!raw.ok()) return raw.status();
@@ -431,22 +471,20 @@ absl::StatusOr<std::vector<v1::Project>> ProjectsService::LoadProjects(const std
 
 grpc::Status ProjectsService::GetProject(grpc::ServerContext* context, const v1::GetProjectRequest* request,
                                          v1::Project* response) {
-  auto result = [&]() -> absl::StatusOr<v1::Project> {
-    auto ctx = kit_.Begin(*context);
-    if (!ctx.ok()) return ctx.status();
-    auto loaded = LoadVisible(*ctx, request->project_id());
-    if (!loaded.ok()) return loaded.status();
-    return ForView(loaded->value);
-  }();
-  return runtime::Reply(std::move(result), response);
+  return Serve(*context, *request, response, &ProjectsService::Get);
+}
+
+absl::StatusOr<v1::Project> ProjectsService::Get(const runtime::RequestContext& ctx,
+                                                 const v1::GetProjectRequest& request) {
+  auto loaded = LoadVisible(ctx, request.project_id());
+  if (!loaded.ok()) return loaded.status();
+  return ForView(loaded->value);
 }
 
 grpc::Status ProjectsService::GetProjectHistory(grpc::ServerContext* context,
                                                 const v1::GetProjectHistoryRequest* request,
                                                 v1::GetProjectHistoryResponse* response) {
-  auto ctx = kit_.Begin(*context);
-  if (!ctx.ok()) return runtime::ToGrpcStatus(ctx.status());
-  return runtime::Reply(History(*ctx, *request), response);
+  return Serve(*context, *request, response, &ProjectsService::History);
 }
 
 absl::StatusOr<v1::GetProjectHistoryResponse> ProjectsService::History(const runtime::RequestContext& ctx,
@@ -458,9 +496,7 @@ absl::StatusOr<v1::GetProjectHistoryResponse> ProjectsService::History(const run
 
 grpc::Status ProjectsService::ListProjects(grpc::ServerContext* context, const v1::ListProjectsRequest* request,
                                            v1::ListProjectsResponse* response) {
-  auto ctx = kit_.Begin(*context);
-  if (!ctx.ok()) return runtime::ToGrpcStatus(ctx.status());
-  return runtime::Reply(List(*ctx, *request), response);
+  return Serve(*context, *request, response, &ProjectsService::List);
 }
 
 absl::StatusOr<v1::ListProjectsResponse> ProjectsService::List(const runtime::RequestContext& ctx,
@@ -518,9 +554,7 @@ absl::StatusOr<v1::ListProjectsResponse> ProjectsService::List(const runtime::Re
 grpc::Status ProjectsService::ListOverdueReports(grpc::ServerContext* context,
                                                  const v1::ListOverdueReportsRequest* request,
                                                  v1::ListOverdueReportsResponse* response) {
-  auto ctx = kit_.Begin(*context);
-  if (!ctx.ok()) return runtime::ToGrpcStatus(ctx.status());
-  return runtime::Reply(Overdue(*ctx, *request), response);
+  return Serve(*context, *request, response, &ProjectsService::Overdue);
 }
 
 absl::StatusOr<v1::ListOverdueReportsResponse> ProjectsService::Overdue(
@@ -531,37 +565,23 @@ absl::StatusOr<v1::ListOverdueReportsResponse> ProjectsService::Overdue(
   const std::string suffix = request.research_area_id().empty() ? ReportDueIndex(request.program_id(), "")
                                                                 : ReportDueIndex("", request.research_area_id());
   v1::ListOverdueReportsResponse out;
+  const auto load = [this](const std::vector<std::string>& ids) { return LoadProjects(ids); };
+  const auto rules_of = [this](const v1::Project& p) { return RulesOfProject(p); };
   auto token = ScanIndex(
       kit_.index(), suffix, request.page_token(), store::SortKeyOfTime(ctx.now),
-      [&](const std::vector<std::string>& members) -> absl::StatusOr<Visited> {
-        std::vector<DueReportId> due;
-        std::vector<std::string> ids;
-        for (const auto& m : members) {
-          auto parsed = ParseDueReportId(std::string(store::IndexMemberId(m)));
-          if (!parsed.ok()) return parsed.status();
-          ids.push_back(parsed->project_id);
-          due.push_back(*std::move(parsed));
-        }
-        auto projects = LoadProjects(ids);
-        if (!projects.ok()) return projects.status();
-        Visited visited;
-        for (size_t i = 0; i < due.size(); ++i) {
-          ++visited.consumed;
-          const v1::Project& p = (*projects)[i];
-          if (p.project_id().empty()) continue;
-          if (!request.program_id().empty() && p.program_id() != request.program_id()) continue;
-          auto rules = RulesOfProject(p);
-          if (!rules.ok()) return rules.status();
-          for (auto& report : OverdueReports(p, **rules, ctx.now)) {
-            if (report.fiscal_year() != due[i].fiscal_year || report.kind() != due[i].kind) continue;
-            *out.add_reports() = std::move(report);
-          }
-          if (out.reports_size() >= *page_size) {
-            visited.page_full = true;
-            break;
-          }
-        }
-        return visited;
+      [&](const std::vector<std::string>& members) {
+        return VisitDueEntries(members, &ParseDueReportId, load, rules_of,
+                               [&](const DueReportId& due, const v1::Project& p, const ProgramRules& rules) {
+                                 if (!request.program_id().empty() && p.program_id() != request.program_id()) {
+                                   return false;
+                                 }
+                                 for (auto& report : OverdueReports(p, rules, ctx.now)) {
+                                   if (report.fiscal_year() == due.fiscal_year && report.kind() == due.kind) {
+                                     *out.add_reports() = std::move(report);
+                                   }
+                                 }
+                                 return out.reports_size() >= *page_size;
+                               });
       });
   if (!token.ok()) return token.status();
   out.set_next_page_token(*token);
@@ -571,9 +591,7 @@ absl::StatusOr<v1::ListOverdueReportsResponse> ProjectsService::Overdue(
 grpc::Status ProjectsService::ListUpcomingEvaluations(grpc::ServerContext* context,
                                                       const v1::ListUpcomingEvaluationsRequest* request,
                                                       v1::ListUpcomingEvaluationsResponse* response) {
-  auto ctx = kit_.Begin(*context);
-  if (!ctx.ok()) return runtime::ToGrpcStatus(ctx.status());
-  return runtime::Reply(Upcoming(*ctx, *request), response);
+  return Serve(*context, *request, response, &ProjectsService::Upcoming);
 }
 
 absl::StatusOr<v1::ListUpcomingEvaluationsResponse> ProjectsService::Upcoming(
@@ -590,37 +608,22 @@ absl::StatusOr<v1::ListUpcomingEvaluationsResponse> ProjectsService::Upcoming(
   const absl::Time horizon = ctx.now + absl::Hours(24) * days;
 
   v1::ListUpcomingEvaluationsResponse out;
+  const auto load = [this](const std::vector<std::string>& ids) { return LoadProjects(ids); };
+  const auto rules_of = [this](const v1::Project& p) { return RulesOfProject(p); };
   auto token = ScanIndex(
       kit_.index(), EvaluationDueIndex(request.program_id()), request.page_token(), store::SortKeyOfTime(horizon),
-      [&](const std::vector<std::string>& members) -> absl::StatusOr<Visited> {
-        std::vector<DueEvaluationId> due;
-        std::vector<std::string> ids;
-        for (const auto& m : members) {
-          auto parsed = ParseDueEvaluationId(std::string(store::IndexMemberId(m)));
-          if (!parsed.ok()) return parsed.status();
-          ids.push_back(parsed->project_id);
-          due.push_back(*std::move(parsed));
-        }
-        auto projects = LoadProjects(ids);
-        if (!projects.ok()) return projects.status();
-        Visited visited;
-        for (size_t i = 0; i < due.size(); ++i) {
-          ++visited.consumed;
-          const v1::Project& p = (*projects)[i];
-          if (p.project_id().empty()) continue;
-          auto rules = RulesOfProject(p);
-          if (!rules.ok()) return rules.status();
-          for (auto& pending : PendingEvaluations(p, **rules)) {
-            if (pending.kind() != due[i].kind || pending.milestone_month() != due[i].milestone_month) continue;
-            pending.set_overdue(FromProto(pending.scheduled_time()) < ctx.now);
-            *out.add_evaluations() = std::move(pending);
-          }
-          if (out.evaluations_size() >= *page_size) {
-            visited.page_full = true;
-            break;
-          }
-        }
-        return visited;
+      [&](const std::vector<std::string>& members) {
+        return VisitDueEntries(members, &ParseDueEvaluationId, load, rules_of,
+                               [&](const DueEvaluationId& due, const v1::Project& p, const ProgramRules& rules) {
+                                 for (auto& pending : PendingEvaluations(p, rules)) {
+                                   if (pending.kind() != due.kind || pending.milestone_month() != due.milestone_month) {
+                                     continue;
+                                   }
+                                   pending.set_overdue(FromProto(pending.scheduled_time()) < ctx.now);
+                                   *out.add_evaluations() = std::move(pending);
+                                 }
+                                 return out.evaluations_size() >= *page_size;
+                               });
       });
   if (!token.ok()) return token.status();
   out.set_next_page_token(*token);
@@ -629,9 +632,7 @@ absl::StatusOr<v1::ListUpcomingEvaluationsResponse> ProjectsService::Upcoming(
 
 grpc::Status ProjectsService::CountOutputs(grpc::ServerContext* context, const v1::CountOutputsRequest* request,
                                            v1::CountOutputsResponse* response) {
-  auto ctx = kit_.Begin(*context);
-  if (!ctx.ok()) return runtime::ToGrpcStatus(ctx.status());
-  return runtime::Reply(Outputs(*ctx, *request), response);
+  return Serve(*context, *request, response, &ProjectsService::Outputs);
 }
 
 absl::StatusOr<v1::CountOutputsResponse> ProjectsService::Outputs(const runtime::RequestContext& ctx,

@@ -121,6 +121,14 @@ class ProjectsService final : public v1::ProjectsService::Service {
   /// catalog lost it).
   absl::StatusOr<const ProgramRules*> RulesOfProject(const v1::Project& project) const;
 
+  template <typename Request, typename Response>
+  using Query = absl::StatusOr<Response> (ProjectsService::*)(const runtime::RequestContext&, const Request&);
+  /// A query RPC: the caller's context, then `query`, as a grpc::Status.
+  template <typename Request, typename Response>
+  grpc::Status Serve(const grpc::ServerContext& context, const Request& request, Response* response,
+                     Query<Request, Response> query);
+
+  absl::StatusOr<v1::Project> Get(const runtime::RequestContext& ctx, const v1::GetProjectRequest& request);
   absl::StatusOr<v1::GetProjectHistoryResponse> History(const runtime::RequestContext& ctx,
                                                         const v1::GetProjectHistoryRequest& request);
   absl::StatusOr<v1::ListProjectsResponse> List(const runtime::RequestContext& ctx,
