@@ -47,23 +47,15 @@ absl::StatusOr<runtime::Loaded<v1::JointProposal>> Repository::Proposal(
 
 template <typename T>
 absl::StatusOr<std::vector<T>> Repository::LoadAll(const std::string& type,
-                                                   const std::vector<std::string>& ids) {
-  // One pipelined round trip: HGET d of each aggregate in its own shard.
-  std::vector<std::vector<std::string>> commands;
-  commands.reserve(ids.size());
-  for (const auto& id : ids) {
-    commands.push_back(
-        {"HGET", kit_.keyspace().AggregateKey(kit_.keyspace().ShardOf(id), type, id), "d"});
-  }
+                                                  const std::vector<std::string>& ids) {
+  auto loaded = kit_.store().LoadMany(type, ids);
+  if (!loaded.ok()) return loaded.status();
   std::vector<T> out;
-  if (commands.empty()) return out;
-  auto replies = kit_.redis().Pipeline(commands);
-  if (!replies.ok()) return replies.status();
-  for (size_t i = 0; i < replies->size(); ++i) {
-    const store::Reply& r = (*replies)[i];
-    if (r.is_nil()) continue;  // indexed in a commit that a later one superseded
+  for (size_t i = 0; i < loaded->size(); ++i) {
+    const store::Versioned& v = (*loaded)[i];
+    if (v.version == 0) continue;
     T value;
-    if (r.type != store::Reply::Type::kString || !value.ParseFromString(r.str)) {
+    if (!value.ParseFromString(v.data)) {
       return absl::InternalError(absl::StrCat("stored ", type, " ", ids[i], " does not parse"));
     }
     out.push_back(std::move(value));
