@@ -47,7 +47,7 @@ absl::StatusOr<runtime::Loaded<v1::JointProposal>> Repository::Proposal(
 
 template <typename T>
 absl::StatusOr<std::vector<T>> Repository::LoadAll(const std::string& type,
-                                                  const std::vector<std::string>& ids) {
+                                                   const std::vector<std::string>& ids) {
   auto loaded = kit_.store().LoadMany(type, ids);
   if (!loaded.ok()) return loaded.status();
   std::vector<T> out;

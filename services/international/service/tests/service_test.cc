@@ -354,6 +354,24 @@ TEST_F(InternationalServiceTest, BatchImportAllOrNothingThenIdempotent) {
   EXPECT_EQ(jp->partner().proposal().requested_amount().units(), 25000050);
   EXPECT_EQ(jp->partner().proposal().channel(), v1::CHANNEL_BATCH);
 
+  // The partner's own view, one page at a time.
+  v1::ListPartnerJointProposalsRequest view;
+  view.set_joint_call_id(call.joint_call_id());
+  view.set_page_size(1);
+  auto first = Call(&Stub::ListPartnerJointProposals, PartnerOf("ANR"), view);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->joint_proposals_size(), 1);
+  EXPECT_EQ(first->joint_proposals(0).joint_proposal_id(), "JP-001");
+  EXPECT_EQ(first->joint_proposals(0).jst().title_ja(), "熱輸送のスペクトル学的理解と機能的制御");
+  ASSERT_FALSE(first->next_page_token().empty());
+  view.set_page_token(first->next_page_token());
+  auto second = Call(&Stub::ListPartnerJointProposals, PartnerOf("ANR"), view);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->joint_proposals_size(), 1);
+  EXPECT_EQ(second->joint_proposals(0).joint_proposal_id(), "JP-003");
+  EXPECT_FALSE(second->joint_proposals(0).has_jst());
+  EXPECT_TRUE(second->next_page_token().empty());
+
   v1::ExportJointCallRequest x;
   x.set_joint_call_id(call.joint_call_id());
   x.set_format(v1::BATCH_FORMAT_CSV);
@@ -367,10 +385,15 @@ TEST_F(InternationalServiceTest, BatchImportAllOrNothingThenIdempotent) {
   audit.set_partner_agency("ANR");
   auto trail = Call(&Stub::ListAuditRecords, Auditor(), audit);
   ASSERT_TRUE(trail.ok());
-  ASSERT_GE(trail->audit_records_size(), 4);
-  EXPECT_EQ(trail->audit_records(0).action(), "ExportJointCall");
-  EXPECT_EQ(trail->audit_records(1).details().at("unchanged"), "2");
-  EXPECT_EQ(trail->audit_records(1).details().at("file_sha256"), refused->file_sha256());
+  std::vector<std::string> actions;
+  for (const auto& record : trail->audit_records()) actions.push_back(record.action());
+  EXPECT_THAT(actions, ::testing::ElementsAre("ExportJointCall", "ListPartnerJointProposals",
+                                              "ListPartnerJointProposals", "ImportPartnerData",
+                                              "ImportPartnerData", "ImportPartnerData"));
+  const v1::AuditRecord& last_import = trail->audit_records(3);
+  EXPECT_EQ(last_import.details().at("unchanged"), "2");
+  EXPECT_EQ(last_import.details().at("file_sha256"), refused->file_sha256());
+  EXPECT_EQ(last_import.channel(), v1::CHANNEL_API);
 }
 
 TEST_F(InternationalServiceTest, SatrepsAdoptionWaitsForTheRecordOfDiscussions) {
@@ -435,6 +458,21 @@ TEST_F(InternationalServiceTest, CredentialsIssueAuthenticateAndRevoke) {
   ASSERT_TRUE(retry.ok());
   EXPECT_EQ(retry->credential().credential_id(), issued->credential().credential_id());
   EXPECT_TRUE(retry->api_key().empty());
+
+  v1::UpdatePartnerAgencyRequest update;
+  update.mutable_partner_agency()->set_agency_code("ANR");
+  update.mutable_partner_agency()->mutable_contact()->set_email("japon@anr.example");
+  update.mutable_update_mask()->add_paths("contact");
+  update.set_idempotency_key("contact-1");
+  auto updated = Call(&Stub::UpdatePartnerAgency, Operator(), update);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->contact().email(), "japon@anr.example");
+  EXPECT_EQ(updated->credentials_size(), 1);
+  EXPECT_EQ(updated->version(), 3);  // created, key issued, contact changed
+  auto agencies = Call(&Stub::ListPartnerAgencies, Auditor(), v1::ListPartnerAgenciesRequest());
+  ASSERT_TRUE(agencies.ok()) << agencies.status();
+  ASSERT_EQ(agencies->partner_agencies_size(), 1);
+  EXPECT_EQ(agencies->partner_agencies(0).contact().email(), "japon@anr.example");
 
   v1::AuthenticatePartnerRequest auth;
   auth.set_api_key(issued->api_key());
