@@ -59,6 +59,12 @@ struct Commit {
   std::string dedupe_result;
   absl::Duration dedupe_ttl = absl::Hours(24 * 30);
   std::vector<IndexOp> index_ops;
+  /// Fences: secondary keys of the shard (suffixes, like index keys) that must
+  /// not exist. When one does, the commit changes nothing and fails with
+  /// FAILED_PRECONDITION whose message is the fence's value. A writer that
+  /// must stop a kind of commit in every shard before it acts (a call closing
+  /// stops submissions to it) raises the fence with ShardedIndex::RaiseFence.
+  std::vector<std::string> fences;
 };
 
 struct CommitResult {
@@ -76,9 +82,13 @@ class AggregateStore final {
   int ShardOf(const std::string& aggregate_id) const { return keyspace_.ShardOf(aggregate_id); }
 
   absl::StatusOr<Versioned> Load(const std::string& type, const std::string& id);
+  /// Load for many ids in one pipelined round trip; results parallel to `ids`
+  /// (version 0 for a missing one).
+  absl::StatusOr<std::vector<Versioned>> LoadMany(const std::string& type, const std::vector<std::string>& ids);
 
   /// ABORTED when the aggregate's version is not expected_version (another
-  /// writer won); UNAVAILABLE when Redis is unreachable or the outcome is
+  /// writer won); FAILED_PRECONDITION when a fence is up (Commit::fences);
+  /// UNAVAILABLE when Redis is unreachable or the outcome is
   /// unknown (retry with the same dedupe key); INVALID_ARGUMENT for a
   /// malformed commit.
   absl::StatusOr<CommitResult> Commit(const Commit& commit);
@@ -88,6 +98,9 @@ class AggregateStore final {
                                                           const std::string& dedupe_key);
 
  private:
+  std::vector<std::string> LoadCommand(const std::string& type, const std::string& id) const;
+  static absl::StatusOr<Versioned> ParseLoaded(const std::string& type, const std::string& id, Reply& reply);
+
   RedisPool& pool_;
   Keyspace keyspace_;
   Script commit_script_;
