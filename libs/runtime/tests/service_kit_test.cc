@@ -187,6 +187,64 @@ TEST_F(ServiceKitTest, IdForCreateIsStablePerCallerAndKey) {
   EXPECT_TRUE(core::IsUuid(IdForCreate("ns", "alice", "k")));
 }
 
+TEST_F(ServiceKitTest, ListAggregatesPagesFiltersAndBoundsTheScan) {
+  StartKit();
+  // Ten aggregates "n0".."n9" in an index ordered by n; the filter keeps even n.
+  for (int n = 0; n < 10; ++n) {
+    StringValue value;
+    value.set_value(std::to_string(n));
+    store::Commit commit;
+    commit.aggregate_type = "number";
+    commit.aggregate_id = "n" + std::to_string(n);
+    commit.data = value.SerializeAsString();
+    commit.index_ops.push_back(store::IndexAdd("idx:numbers", std::to_string(n), commit.aggregate_id));
+    ASSERT_TRUE(kit_->store().Commit(commit).ok());
+  }
+  const std::function<bool(const StringValue&)> even = [](const StringValue& v) {
+    return std::stoi(v.value()) % 2 == 0;
+  };
+  ListRequest request;
+  request.index = "idx:numbers";
+  request.page_size = 2;
+  std::vector<std::string> seen;
+  int pages = 0;
+  do {
+    auto page = ListAggregates<StringValue>(kit_->store(), kit_->index(), "number", request, even);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& v : page->items) seen.push_back(v.value());
+    request.page_token = page->next_page_token;
+    ASSERT_LT(++pages, 10);
+  } while (!request.page_token.empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"0", "2", "4", "6", "8"}));
+
+  // A bounded scan returns a short page and a token that goes on from there.
+  ListRequest bounded;
+  bounded.index = "idx:numbers";
+  bounded.page_size = 5;
+  bounded.descending = true;
+  bounded.max_scanned = 3;
+  auto first = ListAggregates<StringValue>(kit_->store(), kit_->index(), "number", bounded, even);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->items.size(), 1u);  // 9, 8, 7 scanned
+  EXPECT_EQ(first->items[0].value(), "8");
+  bounded.page_token = first->next_page_token;
+  auto second = ListAggregates<StringValue>(kit_->store(), kit_->index(), "number", bounded, even);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->items.size(), 2u);  // 6, 5, 4 scanned
+  EXPECT_EQ(second->items[0].value(), "6");
+  EXPECT_EQ(second->items[1].value(), "4");
+  EXPECT_FALSE(second->next_page_token.empty());
+}
+
+TEST(PageSizeTest, DefaultsCapsAndRefusesNegative) {
+  EXPECT_EQ(*PageSizeOf(0), 50);
+  EXPECT_EQ(*PageSizeOf(7), 7);
+  EXPECT_EQ(*PageSizeOf(100000), 500);
+  auto negative = PageSizeOf(-1);
+  ASSERT_EQ(negative.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(core::ViolationsOf(negative.status())[0].field, "page_size");
+}
+
 TEST_F(ServiceKitTest, CommittedEventsReachTheServiceTopicWithActorAndTrace) {
   StartKit();
   Run();
