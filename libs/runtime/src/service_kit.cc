@@ -146,6 +146,14 @@ absl::StatusOr<std::string> RunCommandRaw(
       if (prior->has_value()) return ResponseOfStored(**prior, fingerprint);
     }
     auto decided = decide();
+    if (idempotent && !decided.ok()) {
+      // A concurrent retry of this very command may have committed since the
+      // lookup above (so decide saw the aggregate already changed): then its
+      // result is the answer.
+      auto prior = store.LookupDedupe(key.aggregate_id, dedupe_key);
+      if (!prior.ok()) return prior.status();
+      if (prior->has_value()) return ResponseOfStored(**prior, fingerprint);
+    }
     if (!decided.ok()) return decided.status();
     auto& [commit, response] = *decided;
     const std::string& committed_to = commit.aggregate_id.empty() ? commit.shard_key : commit.aggregate_id;

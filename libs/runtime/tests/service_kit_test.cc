@@ -161,6 +161,41 @@ TEST_F(ServiceKitTest, ConcurrentRetriesOfOneCommandActOnceAndAllSeeOneAnswer) {
   EXPECT_EQ(Version("c1"), 1);
 }
 
+TEST_F(ServiceKitTest, ConcurrentRetriesOfOneCreateAllGetTheCreatedResult) {
+  StartKit();
+  // A create refuses an existing aggregate; its racing retries must still
+  // get the first result, not that refusal.
+  const std::string id = IdForCreate("counter", "alice", "create-1");
+  StringValue request;
+  request.set_value("create");
+  CommandKey command{.aggregate_id = id, .idempotency_key = "create-1", .subject = "alice", .request = &request};
+  auto create = [&]() {
+    return RunCommand<StringValue>(kit_->store(), command, [&]() -> absl::StatusOr<Mutation<StringValue>> {
+      auto current = kit_->store().Load(kType, id);
+      if (!current.ok()) return current.status();
+      if (current->version > 0) return absl::AlreadyExistsError("exists");
+      Mutation<StringValue> m;
+      m.commit.aggregate_type = kType;
+      m.commit.aggregate_id = id;
+      m.commit.data = "0";
+      m.response.set_value(id);
+      return m;
+    });
+  };
+  constexpr int kThreads = 12;
+  std::vector<std::string> answers(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = create();
+      answers[i] = r.ok() ? r->value() : r.status().ToString();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& a : answers) EXPECT_EQ(a, id);
+  EXPECT_EQ(Version(id), 1);
+}
+
 TEST_F(ServiceKitTest, ConcurrentDistinctCommandsAllApplyThroughVersionRetries) {
   StartKit();
   constexpr int kThreads = 8;

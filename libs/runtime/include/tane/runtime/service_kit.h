@@ -347,7 +347,10 @@ absl::StatusOr<std::string> RunCommandRaw(
 ///    returned unchanged; if it was stored for a different request:
 ///    INVALID_ARGUMENT (field "idempotency_key").
 /// 2. `decide` loads the aggregate and returns the Mutation, or an error that
-///    is returned as is (nothing was written).
+///    is returned as is (nothing was written) — unless, for an idempotent
+///    command, a stored result has appeared meanwhile: a concurrent retry of
+///    the same command committed first (so decide found the aggregate already
+///    created or moved on), and its result is the answer.
 /// 3. The commit stores the response under the key (30 days). When another
 ///    writer changed the aggregate in between (ABORTED from the store), the
 ///    whole command runs again from 1, up to `max_attempts` times.
