@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
 
   auto catalog = tane::calls::Catalog::LoadFromFile(config.catalog_path);
   if (!catalog.ok()) {
-    tane::telemetry::LogError("cannot load the program catalog", {{"path", config.catalog_path}, {"error", catalog.status()}});
+    tane::telemetry::LogError("cannot load the program catalog",
+                              {{"path", config.catalog_path}, {"error", catalog.status()}});
     return 1;
   }
   runtime::ServiceKitOptions kit_options;

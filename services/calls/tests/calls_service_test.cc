@@ -25,11 +25,11 @@
 namespace tane::calls::testing {
 namespace {
 
+using common::v1::EventEnvelope;
 using ::testing::Contains;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAreArray;
-using common::v1::EventEnvelope;
 
 const bool kSignalsBlocked = [] {
   runtime::BlockShutdownSignals();
@@ -428,7 +428,8 @@ TEST_F(CallsServiceTest, EffortOverAHundredAcrossAProjectAndAPendingApplicationI
         auto v = Validate("ivan", over.application_id());
         if (!v.ok()) return false;
         for (const auto& f : v->violations().field_violations()) {
-          if (f.field() == "pi_effort_percent" && absl::StrContains(f.description(), "active projects 50%")) return true;
+          if (f.field() == "pi_effort_percent" && absl::StrContains(f.description(), "active projects 50%"))
+            return true;
         }
         return false;
       },
@@ -603,9 +604,9 @@ TEST_F(CallsServiceTest, DeadlinePassingDuringABurstLosesNothingAndAdmitsNothing
   EXPECT_EQ(published, accepted);
 
   // Once closed, a straggler is refused too.
-  const size_t first_refused = std::find_if(outcomes.begin(), outcomes.end(),
-                                            [](const Outcome& o) { return !o.result.ok(); }) -
-                               outcomes.begin();
+  const size_t first_refused =
+      std::find_if(outcomes.begin(), outcomes.end(), [](const Outcome& o) { return !o.result.ok(); }) -
+      outcomes.begin();
   ASSERT_LT(first_refused, outcomes.size());
   EXPECT_EQ(Submit(stub(), Applicant("s" + std::to_string(first_refused)), drafts[first_refused].application_id(),
                    "straggler")

@@ -45,7 +45,8 @@ class SchedulerRaceTest : public ::testing::Test {
       for (int n = 0; n < i; ++n, ++researcher) {
         auto& stub = env_->replica(n % 2).stub();
         const auto who = Applicant("a" + std::to_string(researcher));
-        auto draft = Draft(stub, who, call->call_id(), CrestApplicationOf(Researcher(researcher), Researcher(researcher + 500000)));
+        auto draft = Draft(stub, who, call->call_id(),
+                           CrestApplicationOf(Researcher(researcher), Researcher(researcher + 500000)));
         ASSERT_TRUE(draft.ok()) << draft.status();
         ASSERT_TRUE(Submit(stub, who, draft->application_id()).ok());
       }
@@ -58,8 +59,7 @@ class SchedulerRaceTest : public ::testing::Test {
   std::map<std::string, v1::CallClosed> ClosedEvents() {
     tane::testing::TopicReader reader(env_->kafka_bootstrap(), "tane.calls.events");
     const std::string type = v1::CallClosed::descriptor()->full_name();
-    EXPECT_TRUE(reader.ReadUntil([&](const auto&) { return reader.OfType(type).size() >= kCalls; },
-                                 absl::Seconds(90)));
+    EXPECT_TRUE(reader.ReadUntil([&](const auto&) { return reader.OfType(type).size() >= kCalls; }, absl::Seconds(90)));
     std::map<std::string, v1::CallClosed> closed;
     for (const auto& envelope : reader.OfType(type)) {
       v1::CallClosed payload;

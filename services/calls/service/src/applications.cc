@@ -33,12 +33,12 @@ constexpr v1::ApplicationState kStates[] = {v1::APPLICATION_STATE_DRAFT, v1::APP
 // to `after`: its index entries, the per-call state counters and the
 // commitments read model.
 std::vector<store::IndexOp> ApplicationOps(const v1::Application* before, const v1::Application& after) {
-  std::vector<store::IndexOp> ops =
-      store::IndexDiff(before != nullptr ? keys::EntriesOf(*before) : std::vector<store::IndexEntry>{},
-                       keys::EntriesOf(after));
+  std::vector<store::IndexOp> ops = store::IndexDiff(
+      before != nullptr ? keys::EntriesOf(*before) : std::vector<store::IndexEntry>{}, keys::EntriesOf(after));
   if (before == nullptr || before->state() != after.state()) {
     const std::string counts = keys::CallApplicationCounts(after.call_id());
-    if (before != nullptr) ops.push_back(store::CounterAdd(counts, std::string(ApplicationStateName(before->state())), -1));
+    if (before != nullptr)
+      ops.push_back(store::CounterAdd(counts, std::string(ApplicationStateName(before->state())), -1));
     ops.push_back(store::CounterAdd(counts, std::string(ApplicationStateName(after.state())), 1));
   }
   for (auto& op : CommitmentsModel::PendingOps(before, after)) ops.push_back(std::move(op));
@@ -62,8 +62,7 @@ v1::ListApplicationsResponse ToResponse(runtime::ListPage<v1::Application> page)
 }  // namespace
 
 absl::StatusOr<runtime::Loaded<v1::Application>> CallsService::LoadApplicationFor(const Ctx& ctx,
-                                                                                  const std::string& id,
-                                                                                  bool to_change) {
+                                                                                  const std::string& id) {
   if (auto s = impl::RequireField("application_id", id); !s.ok()) return s;
   auto application = runtime::LoadAggregate<v1::Application>(kit_.store(), keys::kApplication, id);
   if (!application.ok()) return application.status();
@@ -71,23 +70,28 @@ absl::StatusOr<runtime::Loaded<v1::Application>> CallsService::LoadApplicationFo
   if (!application->exists()) return impl::NotFound("application", id);
   if (ctx.caller.role == impl::kApplicant) {
     if (application->value.applicant_subject() != ctx.caller.subject) return impl::NotFound("application", id);
-    return application;
-  }
-  if (to_change) {
-    return absl::PermissionDeniedError("only the applicant who owns an application can change it");
-  }
-  if (!impl::ReadsAllApplications(ctx)) {
+  } else if (!impl::ReadsAllApplications(ctx)) {
     return absl::PermissionDeniedError(absl::StrCat("role ", ctx.caller.role, " cannot read applications"));
   }
   return application;
 }
 
-absl::StatusOr<v1::Application> CallsService::CreateApplication(const Ctx& ctx,
-                                                                const v1::CreateApplicationRequest& r) {
+absl::StatusOr<runtime::Loaded<v1::Application>> CallsService::LoadApplicationToChange(const Ctx& ctx,
+                                                                                       const std::string& id,
+                                                                                       int64_t expected_version) {
+  auto application = LoadApplicationFor(ctx, id);
+  if (!application.ok()) return application.status();
+  if (ctx.caller.role != impl::kApplicant) {
+    return absl::PermissionDeniedError("only the applicant who owns an application can change it");
+  }
+  if (auto s = CheckExpectedVersion(expected_version, application->version, "application " + id); !s.ok()) return s;
+  return application;
+}
+
+absl::StatusOr<v1::Application> CallsService::CreateApplication(const Ctx& ctx, const v1::CreateApplicationRequest& r) {
   const std::string id = runtime::IdForCreate(kApplicationIds, ctx.caller.subject, r.idempotency_key());
   auto created = runtime::RunCommand<v1::Application>(
-      kit_.store(), CommandOf(ctx, id, r.idempotency_key(), r),
-      [&]() -> absl::StatusOr<Mutation<v1::Application>> {
+      kit_.store(), CommandOf(ctx, id, r.idempotency_key(), r), [&]() -> absl::StatusOr<Mutation<v1::Application>> {
         auto call = LoadCall(r.call_id(), &ctx);
         if (!call.ok()) return call.status();
         auto existing = runtime::LoadAggregate<v1::Application>(kit_.store(), keys::kApplication, id);
@@ -105,13 +109,12 @@ absl::StatusOr<v1::Application> CallsService::CreateApplication(const Ctx& ctx,
   return created;
 }
 
-absl::StatusOr<v1::Application> CallsService::UpdateApplication(const Ctx& ctx,
-                                                                const v1::UpdateApplicationRequest& r) {
+absl::StatusOr<v1::Application> CallsService::UpdateApplication(const Ctx& ctx, const v1::UpdateApplicationRequest& r) {
   const std::string& id = r.application().application_id();
   if (auto s = impl::RequireField("application.application_id", id); !s.ok()) return s;
   return runtime::RunCommand<v1::Application>(
       kit_.store(), CommandOf(ctx, id, r.idempotency_key(), r), [&]() -> absl::StatusOr<Mutation<v1::Application>> {
-        auto current = LoadApplicationFor(ctx, id, /*to_change=*/true);
+        auto current = LoadApplicationToChange(ctx, id, /*expected_version=*/0);  // ApplyApplicationUpdate checks it
         if (!current.ok()) return current.status();
         auto call = LoadCall(current->value.call_id());
         if (!call.ok()) return call.status();
@@ -125,19 +128,14 @@ absl::StatusOr<v1::Application> CallsService::UpdateApplication(const Ctx& ctx,
       });
 }
 
-absl::StatusOr<v1::Application> CallsService::SubmitApplication(const Ctx& ctx,
-                                                                const v1::SubmitApplicationRequest& r) {
+absl::StatusOr<v1::Application> CallsService::SubmitApplication(const Ctx& ctx, const v1::SubmitApplicationRequest& r) {
   if (auto s = impl::RequireField("application_id", r.application_id()); !s.ok()) return s;
   size_t duplicates = 0;
   auto submitted = runtime::RunCommand<v1::Application>(
       kit_.store(), CommandOf(ctx, r.application_id(), r.idempotency_key(), r),
       [&]() -> absl::StatusOr<Mutation<v1::Application>> {
-        auto current = LoadApplicationFor(ctx, r.application_id(), /*to_change=*/true);
+        auto current = LoadApplicationToChange(ctx, r.application_id(), r.version());
         if (!current.ok()) return current.status();
-        if (auto s = CheckExpectedVersion(r.version(), current->version, "application " + r.application_id());
-            !s.ok()) {
-          return s;
-        }
         auto call = LoadCall(current->value.call_id());
         if (!call.ok()) return call.status();
         auto program = ProgramOf(call->value);
@@ -152,8 +150,8 @@ absl::StatusOr<v1::Application> CallsService::SubmitApplication(const Ctx& ctx,
         // Refused once the call's close has begun (see calls_service.h).
         m.commit.fences.push_back(keys::CallFence(m.response.call_id()));
         m.commit.index_ops = ApplicationOps(&current->value, m.response);
-        m.commit.events.push_back(ctx.NewEvent(ApplicationSubmittedEvent(m.response, call->value),
-                                               keys::kApplication, r.application_id()));
+        m.commit.events.push_back(
+            ctx.NewEvent(ApplicationSubmittedEvent(m.response, call->value), keys::kApplication, r.application_id()));
         for (const auto& suspected : DuplicateSuspectedEvents(m.response, outcome->duplicates, ctx.now)) {
           m.commit.events.push_back(ctx.NewEvent(suspected, keys::kApplication, r.application_id()));
         }
@@ -175,12 +173,8 @@ absl::StatusOr<v1::Application> CallsService::WithdrawApplication(const Ctx& ctx
   auto withdrawn = runtime::RunCommand<v1::Application>(
       kit_.store(), CommandOf(ctx, r.application_id(), r.idempotency_key(), r),
       [&]() -> absl::StatusOr<Mutation<v1::Application>> {
-        auto current = LoadApplicationFor(ctx, r.application_id(), /*to_change=*/true);
+        auto current = LoadApplicationToChange(ctx, r.application_id(), r.version());
         if (!current.ok()) return current.status();
-        if (auto s = CheckExpectedVersion(r.version(), current->version, "application " + r.application_id());
-            !s.ok()) {
-          return s;
-        }
         if (!IsValidUtf8(r.reason()) || HasControlCharacters(r.reason(), /*multiline=*/true)) {
           core::Violations violations;
           violations.Add("reason", "must be valid UTF-8 text without control characters");
@@ -205,7 +199,7 @@ absl::StatusOr<v1::Application> CallsService::WithdrawApplication(const Ctx& ctx
 
 absl::StatusOr<v1::ValidateApplicationResponse> CallsService::ValidateApplication(
     const Ctx& ctx, const v1::ValidateApplicationRequest& r) {
-  auto application = LoadApplicationFor(ctx, r.application_id(), /*to_change=*/false);
+  auto application = LoadApplicationFor(ctx, r.application_id());
   if (!application.ok()) return application.status();
   auto call = LoadCall(application->value.call_id());
   if (!call.ok()) return call.status();
@@ -251,8 +245,8 @@ absl::StatusOr<v1::ListApplicationsResponse> CallsService::ListApplications(cons
   return ToResponse(*std::move(page));
 }
 
-absl::StatusOr<v1::ListApplicationsResponse> CallsService::ListMyApplications(
-    const Ctx& ctx, const v1::ListMyApplicationsRequest& r) {
+absl::StatusOr<v1::ListApplicationsResponse> CallsService::ListMyApplications(const Ctx& ctx,
+                                                                              const v1::ListMyApplicationsRequest& r) {
   if (auto s = CheckState(r.state()); !s.ok()) return s;
   auto page = runtime::ListAggregates<v1::Application>(
       kit_.store(), kit_.index(), keys::kApplication,
@@ -268,8 +262,8 @@ absl::StatusOr<v1::ListApplicationsResponse> CallsService::ListMyApplications(
   return ToResponse(*std::move(page));
 }
 
-absl::StatusOr<v1::CountApplicationsResponse> CallsService::CountApplications(
-    const Ctx& ctx, const v1::CountApplicationsRequest& r) {
+absl::StatusOr<v1::CountApplicationsResponse> CallsService::CountApplications(const Ctx& ctx,
+                                                                              const v1::CountApplicationsRequest& r) {
   auto call = LoadCall(r.call_id(), &ctx);
   if (!call.ok()) return call.status();
   auto counts = kit_.index().Counters(keys::CallApplicationCounts(r.call_id()));

@@ -130,7 +130,7 @@ grpc::Status CallsService::ValidateApplication(grpc::ServerContext* c, const v1:
 grpc::Status CallsService::GetApplication(grpc::ServerContext* c, const v1::GetApplicationRequest* r,
                                           v1::Application* out) {
   return kit_.Serve(*c, out, [&](const Ctx& ctx) -> absl::StatusOr<v1::Application> {
-    auto application = LoadApplicationFor(ctx, r->application_id(), /*to_change=*/false);
+    auto application = LoadApplicationFor(ctx, r->application_id());
     if (!application.ok()) return application.status();
     return application->value;
   });
@@ -150,8 +150,7 @@ grpc::Status CallsService::CountApplications(grpc::ServerContext* c, const v1::C
 
 // ------------------------------------------------------------------ catalog
 
-absl::StatusOr<v1::ListProgramsResponse> CallsService::ListPrograms(const Ctx& ctx,
-                                                                    const v1::ListProgramsRequest& r) {
+absl::StatusOr<v1::ListProgramsResponse> CallsService::ListPrograms(const Ctx& ctx, const v1::ListProgramsRequest& r) {
   const int fiscal_year = FiscalYearOr(r.fiscal_year(), ctx.now);
   v1::ListProgramsResponse out;
   for (const ProgramRule& program : catalog_.programs()) {
@@ -173,8 +172,7 @@ absl::StatusOr<v1::StrategicGoal> CallsService::CreateStrategicGoal(const Ctx& c
                                                                     const v1::CreateStrategicGoalRequest& r) {
   const std::string id = runtime::IdForCreate(kGoalIds, ctx.caller.subject, r.idempotency_key());
   auto created = runtime::RunCommand<v1::StrategicGoal>(
-      kit_.store(), CommandOf(ctx, id, r.idempotency_key(), r),
-      [&]() -> absl::StatusOr<Mutation<v1::StrategicGoal>> {
+      kit_.store(), CommandOf(ctx, id, r.idempotency_key(), r), [&]() -> absl::StatusOr<Mutation<v1::StrategicGoal>> {
         if (auto s = ValidateNewStrategicGoal(r.strategic_goal()); !s.ok()) return s;
         auto existing = runtime::LoadAggregate<v1::StrategicGoal>(kit_.store(), keys::kGoal, id);
         if (!existing.ok()) return existing.status();
@@ -250,9 +248,8 @@ absl::StatusOr<v1::ListResearchAreasResponse> CallsService::ListResearchAreas(co
                             .page_size = r.page_size()};
   auto page = runtime::ListAggregates<v1::ResearchArea>(
       kit_.store(), kit_.index(), keys::kArea, list, [&](const v1::ResearchArea& area) {
-        return r.program_id().empty() ||
-               std::find(area.program_ids().begin(), area.program_ids().end(), r.program_id()) !=
-                   area.program_ids().end();
+        return r.program_id().empty() || std::find(area.program_ids().begin(), area.program_ids().end(),
+                                                   r.program_id()) != area.program_ids().end();
       });
   if (!page.ok()) return page.status();
   v1::ListResearchAreasResponse out;
@@ -273,11 +270,19 @@ absl::StatusOr<runtime::Loaded<v1::Call>> CallsService::LoadCall(const std::stri
   return call;
 }
 
+absl::StatusOr<runtime::Loaded<v1::Call>> CallsService::LoadCallToChange(const std::string& call_id,
+                                                                         int64_t expected_version) {
+  auto call = LoadCall(call_id);
+  if (!call.ok()) return call.status();
+  if (auto s = CheckExpectedVersion(expected_version, call->version, "call " + call_id); !s.ok()) return s;
+  return call;
+}
+
 absl::StatusOr<const ProgramRule*> CallsService::ProgramOf(const v1::Call& call) const {
   const ProgramRule* program = catalog_.Find(call.program_id());
   if (program == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("call ", call.call_id(), " names program ", call.program_id(), ", which the catalog no longer has"));
+    return absl::FailedPreconditionError(absl::StrCat("call ", call.call_id(), " names program ", call.program_id(),
+                                                      ", which the catalog no longer has"));
   }
   return program;
 }
@@ -327,9 +332,8 @@ absl::StatusOr<v1::Call> CallsService::UpdateCall(const Ctx& ctx, const v1::Upda
       kit_.store(), CommandOf(ctx, id, r.idempotency_key(), r), [&]() -> absl::StatusOr<Mutation<v1::Call>> {
         auto current = LoadCall(id);
         if (!current.ok()) return current.status();
-        const bool area_changes =
-            std::find(r.update_mask().paths().begin(), r.update_mask().paths().end(), "research_area_id") !=
-            r.update_mask().paths().end();
+        const bool area_changes = std::find(r.update_mask().paths().begin(), r.update_mask().paths().end(),
+                                            "research_area_id") != r.update_mask().paths().end();
         const std::string& area_id = area_changes ? r.call().research_area_id() : current->value.research_area_id();
         auto area = AreaOf(kit_.store(), area_id);
         if (!area.ok()) return area.status();
@@ -350,9 +354,8 @@ absl::StatusOr<v1::Call> CallsService::PublishCall(const Ctx& ctx, const v1::Pub
   if (auto s = impl::RequireField("call_id", r.call_id()); !s.ok()) return s;
   auto published = runtime::RunCommand<v1::Call>(
       kit_.store(), CommandOf(ctx, r.call_id(), r.idempotency_key(), r), [&]() -> absl::StatusOr<Mutation<v1::Call>> {
-        auto current = LoadCall(r.call_id());
+        auto current = LoadCallToChange(r.call_id(), r.version());
         if (!current.ok()) return current.status();
-        if (auto s = CheckExpectedVersion(r.version(), current->version, "call " + r.call_id()); !s.ok()) return s;
         auto call = calls::PublishCall(current->value, catalog_, ctx.now);
         if (!call.ok()) return call.status();
         Mutation<v1::Call> m;
@@ -363,8 +366,8 @@ absl::StatusOr<v1::Call> CallsService::PublishCall(const Ctx& ctx, const v1::Pub
         return m;
       });
   if (published.ok()) {
-    tel::LogInfo("call published", {{"call_id", r.call_id()},
-                                    {"closes_at", FormatJst(ToTime(published->closes_at()))}});
+    tel::LogInfo("call published",
+                 {{"call_id", r.call_id()}, {"closes_at", FormatJst(ToTime(published->closes_at()))}});
   }
   return published;
 }
@@ -373,7 +376,8 @@ absl::StatusOr<Mutation<v1::Call>> CallsService::CloseMutation(const Ctx& ctx, c
                                                                int64_t stored_version) {
   const std::string& id = closed.call.call_id();
   // From here on no submission lands in any shard, so the count is final.
-  if (auto s = kit_.index().RaiseFence(keys::CallFence(id), absl::StrCat("call ", id, " no longer accepts submissions"));
+  if (auto s =
+          kit_.index().RaiseFence(keys::CallFence(id), absl::StrCat("call ", id, " no longer accepts submissions"));
       !s.ok()) {
     return s;
   }
@@ -394,17 +398,17 @@ absl::StatusOr<Mutation<v1::Call>> CallsService::CloseMutation(const Ctx& ctx, c
 absl::StatusOr<v1::Call> CallsService::CloseCall(const Ctx& ctx, const v1::CloseCallRequest& r) {
   if (auto s = impl::RequireField("call_id", r.call_id()); !s.ok()) return s;
   bool by_deadline = false;
-  auto closed = runtime::RunCommand<v1::Call>(
-      kit_.store(), CommandOf(ctx, r.call_id(), r.idempotency_key(), r), [&]() -> absl::StatusOr<Mutation<v1::Call>> {
-        auto current = LoadCall(r.call_id());
-        if (!current.ok()) return current.status();
-        if (auto s = CheckExpectedVersion(r.version(), current->version, "call " + r.call_id()); !s.ok()) return s;
-        auto call = calls::CloseCall(current->value, ctx.now);
-        if (!call.ok()) return call.status();
-        by_deadline = call->by_deadline;
-        return CloseMutation(ctx, *call, current->version);
-      });
-  if (closed.ok()) tel::LogInfo("call closed", {{"call_id", r.call_id()}, {"by_deadline", by_deadline}, {"by", ctx.actor()}});
+  auto closed = runtime::RunCommand<v1::Call>(kit_.store(), CommandOf(ctx, r.call_id(), r.idempotency_key(), r),
+                                              [&]() -> absl::StatusOr<Mutation<v1::Call>> {
+                                                auto current = LoadCallToChange(r.call_id(), r.version());
+                                                if (!current.ok()) return current.status();
+                                                auto call = calls::CloseCall(current->value, ctx.now);
+                                                if (!call.ok()) return call.status();
+                                                by_deadline = call->by_deadline;
+                                                return CloseMutation(ctx, *call, current->version);
+                                              });
+  if (closed.ok())
+    tel::LogInfo("call closed", {{"call_id", r.call_id()}, {"by_deadline", by_deadline}, {"by", ctx.actor()}});
   return closed;
 }
 
@@ -416,23 +420,21 @@ absl::StatusOr<bool> CallsService::CloseIfDue(const std::string& call_id, absl::
   runtime::CommandKey command;  // no idempotency key: a version conflict decides again
   command.aggregate_id = call_id;
   bool due = false;
-  auto closed = runtime::RunCommand<v1::Call>(
-      kit_.store(), command,
-      [&]() -> absl::StatusOr<Mutation<v1::Call>> {
-        auto current = runtime::LoadAggregate<v1::Call>(kit_.store(), keys::kCall, call_id);
-        if (!current.ok()) return current.status();
-        // Not due: not yet, or closed already (by another replica, say).
-        due = current->exists() && IsPastDeadline(current->value, now);
-        if (!due) return absl::CancelledError("not due");
-        auto call = calls::CloseCall(current->value, now);
-        if (!call.ok()) return call.status();
-        return CloseMutation(ctx, *call, current->version);
-      });
+  auto closed = runtime::RunCommand<v1::Call>(kit_.store(), command, [&]() -> absl::StatusOr<Mutation<v1::Call>> {
+    auto current = runtime::LoadAggregate<v1::Call>(kit_.store(), keys::kCall, call_id);
+    if (!current.ok()) return current.status();
+    // Not due: not yet, or closed already (by another replica, say).
+    due = current->exists() && IsPastDeadline(current->value, now);
+    if (!due) return absl::CancelledError("not due");
+    auto call = calls::CloseCall(current->value, now);
+    if (!call.ok()) return call.status();
+    return CloseMutation(ctx, *call, current->version);
+  });
   if (!due) return false;
   if (!closed.ok()) return closed.status();
   tel::ScopedTraceId trace(ctx.trace_id);
-  tel::LogInfo("call closed", {{"call_id", call_id}, {"by_deadline", true},
-                               {"closes_at", FormatJst(ToTime(closed->closes_at()))}});
+  tel::LogInfo("call closed",
+               {{"call_id", call_id}, {"by_deadline", true}, {"closes_at", FormatJst(ToTime(closed->closes_at()))}});
   return true;
 }
 
@@ -440,9 +442,8 @@ absl::StatusOr<v1::Call> CallsService::CancelCall(const Ctx& ctx, const v1::Canc
   if (auto s = impl::RequireField("call_id", r.call_id()); !s.ok()) return s;
   auto cancelled = runtime::RunCommand<v1::Call>(
       kit_.store(), CommandOf(ctx, r.call_id(), r.idempotency_key(), r), [&]() -> absl::StatusOr<Mutation<v1::Call>> {
-        auto current = LoadCall(r.call_id());
+        auto current = LoadCallToChange(r.call_id(), r.version());
         if (!current.ok()) return current.status();
-        if (auto s = CheckExpectedVersion(r.version(), current->version, "call " + r.call_id()); !s.ok()) return s;
         auto call = calls::CancelCall(current->value, r.reason(), ctx.now);
         if (!call.ok()) return call.status();
         if (current->value.state() == v1::CALL_STATE_PUBLISHED) {

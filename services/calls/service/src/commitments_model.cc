@@ -57,16 +57,18 @@ void CommitmentsModel::Subscribe() {
       [this](const EventEnvelope& e, const projects::v1::ProjectStarted& p) { return OnProjectStarted(e, p); });
   kit_.On<projects::v1::ProjectChanged>(
       [this](const EventEnvelope& e, const projects::v1::ProjectChanged& p) { return OnProjectChanged(e, p); });
-  kit_.On<projects::v1::ProjectTerminated>(
-      [this](const EventEnvelope& e, const projects::v1::ProjectTerminated& p) { return OnProjectEnded(e, p.project_id()); });
-  kit_.On<projects::v1::ProjectCompleted>(
-      [this](const EventEnvelope& e, const projects::v1::ProjectCompleted& p) { return OnProjectEnded(e, p.project_id()); });
+  kit_.On<projects::v1::ProjectTerminated>([this](const EventEnvelope& e, const projects::v1::ProjectTerminated& p) {
+    return OnProjectEnded(e, p.project_id());
+  });
+  kit_.On<projects::v1::ProjectCompleted>([this](const EventEnvelope& e, const projects::v1::ProjectCompleted& p) {
+    return OnProjectEnded(e, p.project_id());
+  });
   kit_.On<reviews::v1::ProposalDecided>(
       [this](const EventEnvelope& e, const reviews::v1::ProposalDecided& d) { return OnProposalDecided(e, d); });
 }
 
 absl::StatusOr<InMemoryCommitments> CommitmentsModel::ViewFor(const v1::Application& application,
-                                                             absl::Time now) const {
+                                                              absl::Time now) const {
   struct Loaded {
     std::vector<ActiveProject> projects;
     std::vector<v1::PendingApplicationRecord> pending;
@@ -119,7 +121,8 @@ std::vector<IndexOp> CommitmentsModel::PendingOps(const v1::Application* before,
   std::vector<IndexOp> ops;
   if (before != nullptr && before->state() == v1::APPLICATION_STATE_SUBMITTED) {
     for (const auto& member : EffortsOf(*before)) {
-      ops.push_back(HashDelete(keys::Commitments(member.researcher_id()), keys::PendingField(before->application_id())));
+      ops.push_back(
+          HashDelete(keys::Commitments(member.researcher_id()), keys::PendingField(before->application_id())));
     }
   }
   if (after.state() == v1::APPLICATION_STATE_SUBMITTED) {
@@ -132,7 +135,8 @@ std::vector<IndexOp> CommitmentsModel::PendingOps(const v1::Application* before,
       record.set_title_ja_hash(p.title_ja_hash);
       record.set_title_en_hash(p.title_en_hash);
       record.set_abstract_hash(p.abstract_hash);
-      ops.push_back(HashSet(keys::Commitments(member.researcher_id()), keys::PendingField(after.application_id()), record));
+      ops.push_back(
+          HashSet(keys::Commitments(member.researcher_id()), keys::PendingField(after.application_id()), record));
     }
   }
   return ops;

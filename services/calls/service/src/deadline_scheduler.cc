@@ -13,8 +13,7 @@ constexpr int kPage = 100;
 
 }  // namespace
 
-DeadlineScheduler::DeadlineScheduler(runtime::ServiceKit& kit, CallsService& service,
-                                     DeadlineSchedulerOptions options)
+DeadlineScheduler::DeadlineScheduler(runtime::ServiceKit& kit, CallsService& service, DeadlineSchedulerOptions options)
     : kit_(kit), service_(service), options_(options) {}
 
 DeadlineScheduler::~DeadlineScheduler() { Stop(); }

@@ -23,7 +23,9 @@ std::string MyApplicationsIndex(const std::string& subject) { return absl::StrCa
 std::string CallApplicationCounts(const std::string& call_id) { return absl::StrCat("cnt:call-apps:", call_id); }
 
 std::string Commitments(const std::string& researcher_id) { return absl::StrCat("rm:commitments:", researcher_id); }
-std::string PendingField(const std::string& application_id) { return absl::StrCat(kPendingFieldPrefix, application_id); }
+std::string PendingField(const std::string& application_id) {
+  return absl::StrCat(kPendingFieldPrefix, application_id);
+}
 std::string ProjectField(const std::string& project_id) { return absl::StrCat(kProjectFieldPrefix, project_id); }
 std::string ProjectRecordKey(const std::string& project_id) { return absl::StrCat("rm:project:", project_id); }
 
@@ -38,8 +40,7 @@ std::vector<store::IndexEntry> EntriesOf(const v1::Call& call) {
 
 std::vector<store::IndexEntry> EntriesOf(const v1::Application& a) {
   const std::string& id = a.application_id();
-  const std::string order =
-      store::SortKeyOfTime(ToTime(a.has_submitted_at() ? a.submitted_at() : a.create_time()));
+  const std::string order = store::SortKeyOfTime(ToTime(a.has_submitted_at() ? a.submitted_at() : a.create_time()));
   std::vector<store::IndexEntry> entries = {
       {CallApplicationsIndex(a.call_id()), order, id},
       {CallApplicationsInStateIndex(a.call_id(), a.state()), order, id},

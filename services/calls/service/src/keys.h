@@ -18,15 +18,15 @@ inline constexpr char kCall[] = "call";
 inline constexpr char kApplication[] = "application";
 
 // Ordered indexes ("<sort key>|<id>").
-inline constexpr char kGoalsIndex[] = "idx:goals";                // fiscal year
-inline constexpr char kAreasIndex[] = "idx:areas";                // create_time
-std::string AreasOfGoalIndex(const std::string& goal_id);           // create_time
-inline constexpr char kCallsIndex[] = "idx:calls";                // closes_at
+inline constexpr char kGoalsIndex[] = "idx:goals";                     // fiscal year
+inline constexpr char kAreasIndex[] = "idx:areas";                     // create_time
+std::string AreasOfGoalIndex(const std::string& goal_id);              // create_time
+inline constexpr char kCallsIndex[] = "idx:calls";                     // closes_at
 inline constexpr char kPublishedCallsIndex[] = "idx:calls:published";  // closes_at
-std::string CallApplicationsIndex(const std::string& call_id);      // submitted_at, else create_time
+std::string CallApplicationsIndex(const std::string& call_id);         // submitted_at, else create_time
 std::string CallApplicationsInStateIndex(const std::string& call_id, v1::ApplicationState state);
 std::string CallApplicationsOfPiIndex(const std::string& call_id, const std::string& researcher_id);
-std::string MyApplicationsIndex(const std::string& subject);        // create_time
+std::string MyApplicationsIndex(const std::string& subject);  // create_time
 
 // Counter hash: application state name -> count.
 std::string CallApplicationCounts(const std::string& call_id);

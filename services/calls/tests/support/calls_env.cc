@@ -74,8 +74,8 @@ absl::StatusOr<Replica*> CallsEnv::AddReplica(ReplicaOptions options) {
   if (auto s = replica->kit_->Start(); !s.ok()) return s;
   if (auto s = replica->host_->Start(); !s.ok()) return s;
   if (options.run_scheduler) replica->scheduler_->Start();
-  replica->channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", replica->port()),
-                                          grpc::InsecureChannelCredentials());
+  replica->channel_ =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", replica->port()), grpc::InsecureChannelCredentials());
   replica->stub_ = v1::CallsService::NewStub(replica->channel_);
   replicas_.push_back(std::move(replica));
   return replicas_.back().get();

@@ -137,20 +137,23 @@ class CallsService final : public v1::CallsService::Service {
   absl::StatusOr<v1::Application> SubmitApplication(const Ctx& ctx, const v1::SubmitApplicationRequest& r);
   absl::StatusOr<v1::Application> WithdrawApplication(const Ctx& ctx, const v1::WithdrawApplicationRequest& r);
   absl::StatusOr<v1::ValidateApplicationResponse> ValidateApplication(const Ctx& ctx,
-                                                                        const v1::ValidateApplicationRequest& r);
+                                                                      const v1::ValidateApplicationRequest& r);
   absl::StatusOr<v1::Application> GetApplication(const Ctx& ctx, const v1::GetApplicationRequest& r);
-  absl::StatusOr<v1::ListApplicationsResponse> ListApplications(const Ctx& ctx,
-                                                                  const v1::ListApplicationsRequest& r);
+  absl::StatusOr<v1::ListApplicationsResponse> ListApplications(const Ctx& ctx, const v1::ListApplicationsRequest& r);
   absl::StatusOr<v1::ListApplicationsResponse> ListMyApplications(const Ctx& ctx,
-                                                                    const v1::ListMyApplicationsRequest& r);
+                                                                  const v1::ListMyApplicationsRequest& r);
   absl::StatusOr<v1::CountApplicationsResponse> CountApplications(const Ctx& ctx,
-                                                                    const v1::CountApplicationsRequest& r);
+                                                                  const v1::CountApplicationsRequest& r);
 
   /// The call, or NOT_FOUND (also for a DRAFT the caller may not see).
   absl::StatusOr<runtime::Loaded<v1::Call>> LoadCall(const std::string& call_id, const Ctx* visible_to = nullptr);
-  /// The application the caller may read (see the object-level rules).
-  absl::StatusOr<runtime::Loaded<v1::Application>> LoadApplicationFor(const Ctx& ctx, const std::string& id,
-                                                                      bool to_change);
+  /// LoadCall, then ABORTED unless `expected_version` is 0 or the stored one.
+  absl::StatusOr<runtime::Loaded<v1::Call>> LoadCallToChange(const std::string& call_id, int64_t expected_version);
+  /// The application if the caller may read it (the object-level rules above).
+  absl::StatusOr<runtime::Loaded<v1::Application>> LoadApplicationFor(const Ctx& ctx, const std::string& id);
+  /// ... and change it (the owner only), at `expected_version` unless 0.
+  absl::StatusOr<runtime::Loaded<v1::Application>> LoadApplicationToChange(const Ctx& ctx, const std::string& id,
+                                                                           int64_t expected_version);
   /// The program of a stored call; FAILED_PRECONDITION when the catalog no longer has it.
   absl::StatusOr<const ProgramRule*> ProgramOf(const v1::Call& call) const;
 

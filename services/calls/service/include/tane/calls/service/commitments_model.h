@@ -60,8 +60,7 @@ class CommitmentsModel final {
   absl::Status OnProjectChanged(const common::v1::EventEnvelope& event, const projects::v1::ProjectChanged& changed);
   /// ProjectTerminated and ProjectCompleted: the project's effort is released.
   absl::Status OnProjectEnded(const common::v1::EventEnvelope& event, const std::string& project_id);
-  absl::Status OnProposalDecided(const common::v1::EventEnvelope& event,
-                                 const reviews::v1::ProposalDecided& decided);
+  absl::Status OnProposalDecided(const common::v1::EventEnvelope& event, const reviews::v1::ProposalDecided& decided);
 
   runtime::ServiceKit& kit_;
 };
