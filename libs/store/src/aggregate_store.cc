@@ -77,11 +77,13 @@ const char* OpName(IndexOp::Kind kind) {
 AggregateStore::AggregateStore(RedisPool& pool, Keyspace keyspace)
     : pool_(pool), keyspace_(std::move(keyspace)), commit_script_("commit", kCommitLua) {}
 
-std::vector<std::string> AggregateStore::LoadCommand(const std::string& type, const std::string& id) const {
-  return {"HMGET", keyspace_.AggregateKey(keyspace_.ShardOf(id), type, id), "v", "d"};
+namespace {
+
+std::vector<std::string> LoadCommand(const Keyspace& keyspace, const std::string& type, const std::string& id) {
+  return {"HMGET", keyspace.AggregateKey(keyspace.ShardOf(id), type, id), "v", "d"};
 }
 
-absl::StatusOr<Versioned> AggregateStore::ParseLoaded(const std::string& type, const std::string& id, Reply& reply) {
+absl::StatusOr<Versioned> VersionedOf(Reply& reply, const std::string& type, const std::string& id) {
   if (reply.type != Reply::Type::kArray || reply.elements.size() != 2) {
     return absl::InternalError(absl::StrCat("unexpected reply loading ", type, " ", id, ": ", reply.str));
   }
@@ -92,10 +94,12 @@ absl::StatusOr<Versioned> AggregateStore::ParseLoaded(const std::string& type, c
   return out;
 }
 
+}  // namespace
+
 absl::StatusOr<Versioned> AggregateStore::Load(const std::string& type, const std::string& id) {
-  auto reply = pool_.Command(LoadCommand(type, id));
+  auto reply = pool_.Command(LoadCommand(keyspace_, type, id));
   if (!reply.ok()) return reply.status();
-  return ParseLoaded(type, id, *reply);
+  return VersionedOf(*reply, type, id);
 }
 
 absl::StatusOr<std::vector<Versioned>> AggregateStore::LoadMany(const std::string& type,
@@ -104,14 +108,14 @@ absl::StatusOr<std::vector<Versioned>> AggregateStore::LoadMany(const std::strin
   if (ids.empty()) return out;
   std::vector<std::vector<std::string>> commands;
   commands.reserve(ids.size());
-  for (const auto& id : ids) commands.push_back(LoadCommand(type, id));
+  for (const auto& id : ids) commands.push_back(LoadCommand(keyspace_, type, id));
   auto replies = pool_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
   out.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    auto loaded = ParseLoaded(type, ids[i], (*replies)[i]);
-    if (!loaded.ok()) return loaded.status();
-    out.push_back(*std::move(loaded));
+    auto one = VersionedOf((*replies)[i], type, ids[i]);
+    if (!one.ok()) return one.status();
+    out.push_back(*std::move(one));
   }
   return out;
 }

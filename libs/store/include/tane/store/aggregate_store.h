@@ -82,8 +82,9 @@ class AggregateStore final {
   int ShardOf(const std::string& aggregate_id) const { return keyspace_.ShardOf(aggregate_id); }
 
   absl::StatusOr<Versioned> Load(const std::string& type, const std::string& id);
-  /// Load for many ids in one pipelined round trip; results parallel to `ids`
-  /// (version 0 for a missing one).
+  /// Load for many ids in one pipelined round trip (list queries); the result
+  /// is parallel to `ids`, a missing aggregate has version 0. UNAVAILABLE when
+  /// Redis is unreachable.
   absl::StatusOr<std::vector<Versioned>> LoadMany(const std::string& type, const std::vector<std::string>& ids);
 
   /// ABORTED when the aggregate's version is not expected_version (another
@@ -98,9 +99,6 @@ class AggregateStore final {
                                                           const std::string& dedupe_key);
 
  private:
-  std::vector<std::string> LoadCommand(const std::string& type, const std::string& id) const;
-  static absl::StatusOr<Versioned> ParseLoaded(const std::string& type, const std::string& id, Reply& reply);
-
   RedisPool& pool_;
   Keyspace keyspace_;
   Script commit_script_;
