@@ -1,7 +1,5 @@
 // Applications (応募): draft, update, submit (with the effort and duplicate
 // checks), withdraw, resubmit, and the queries.
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "keys.h"
@@ -37,8 +35,9 @@ std::vector<store::IndexOp> ApplicationOps(const v1::Application* before, const 
       before != nullptr ? keys::EntriesOf(*before) : std::vector<store::IndexEntry>{}, keys::EntriesOf(after));
   if (before == nullptr || before->state() != after.state()) {
     const std::string counts = keys::CallApplicationCounts(after.call_id());
-    if (before != nullptr)
+    if (before != nullptr) {
       ops.push_back(store::CounterAdd(counts, std::string(ApplicationStateName(before->state())), -1));
+    }
     ops.push_back(store::CounterAdd(counts, std::string(ApplicationStateName(after.state())), 1));
   }
   for (auto& op : CommitmentsModel::PendingOps(before, after)) ops.push_back(std::move(op));
@@ -94,9 +93,7 @@ absl::StatusOr<v1::Application> CallsService::CreateApplication(const Ctx& ctx, 
       kit_.store(), CommandOf(ctx, id, r.idempotency_key(), r), [&]() -> absl::StatusOr<Mutation<v1::Application>> {
         auto call = LoadCall(r.call_id(), &ctx);
         if (!call.ok()) return call.status();
-        auto existing = runtime::LoadAggregate<v1::Application>(kit_.store(), keys::kApplication, id);
-        if (!existing.ok()) return existing.status();
-        if (existing->exists()) return impl::CreatedBefore("application", id);
+        if (auto s = impl::CheckNotCreated(kit_.store(), keys::kApplication, id, "application"); !s.ok()) return s;
         auto draft = PrepareNewApplication(r.application(), call->value, id, ctx.caller.subject, ctx.now);
         if (!draft.ok()) return draft.status();
         Mutation<v1::Application> m;

@@ -2,6 +2,8 @@
 // applications.cc.
 #include "tane/calls/service/calls_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "keys.h"
@@ -174,9 +176,7 @@ absl::StatusOr<v1::StrategicGoal> CallsService::CreateStrategicGoal(const Ctx& c
   auto created = runtime::RunCommand<v1::StrategicGoal>(
       kit_.store(), CommandOf(ctx, id, r.idempotency_key(), r), [&]() -> absl::StatusOr<Mutation<v1::StrategicGoal>> {
         if (auto s = ValidateNewStrategicGoal(r.strategic_goal()); !s.ok()) return s;
-        auto existing = runtime::LoadAggregate<v1::StrategicGoal>(kit_.store(), keys::kGoal, id);
-        if (!existing.ok()) return existing.status();
-        if (existing->exists()) return impl::CreatedBefore("strategic goal", id);
+        if (auto s = impl::CheckNotCreated(kit_.store(), keys::kGoal, id, "strategic goal"); !s.ok()) return s;
         Mutation<v1::StrategicGoal> m;
         m.response = r.strategic_goal();
         m.response.set_goal_id(id);
@@ -222,9 +222,7 @@ absl::StatusOr<v1::ResearchArea> CallsService::CreateResearchArea(const Ctx& ctx
           valid = impl::WithViolation(valid, "goal_id", "no strategic goal has this id", "invalid research area");
         }
         if (!valid.ok()) return valid;
-        auto existing = runtime::LoadAggregate<v1::ResearchArea>(kit_.store(), keys::kArea, id);
-        if (!existing.ok()) return existing.status();
-        if (existing->exists()) return impl::CreatedBefore("research area", id);
+        if (auto s = impl::CheckNotCreated(kit_.store(), keys::kArea, id, "research area"); !s.ok()) return s;
         Mutation<v1::ResearchArea> m;
         m.response = area;
         m.response.set_area_id(id);
@@ -289,13 +287,14 @@ absl::StatusOr<const ProgramRule*> CallsService::ProgramOf(const v1::Call& call)
 
 namespace {
 
-// Loads the research area a call names, when it names one by a UUID; a UUID
-// that names no area is added to `missing`.
+// The research area a call names, when it names one by a UUID (other values
+// are the domain rules' to report).
 absl::StatusOr<runtime::Loaded<v1::ResearchArea>> AreaOf(store::AggregateStore& store, const std::string& area_id) {
   if (!core::IsUuid(area_id)) return runtime::Loaded<v1::ResearchArea>{};
   return runtime::LoadAggregate<v1::ResearchArea>(store, keys::kArea, area_id);
 }
 
+// `status` with a violation on research_area_id when a UUID names no area.
 absl::Status UnknownAreaOr(const absl::Status& status, const std::string& area_id,
                            const runtime::Loaded<v1::ResearchArea>& area) {
   if (!core::IsUuid(area_id) || area.exists()) return status;
@@ -312,9 +311,7 @@ absl::StatusOr<v1::Call> CallsService::CreateCall(const Ctx& ctx, const v1::Crea
         if (!area.ok()) return area.status();
         auto call = PrepareNewCall(r.call(), id, catalog_, area->exists() ? &area->value : nullptr, ctx.now);
         if (auto s = UnknownAreaOr(call.status(), r.call().research_area_id(), *area); !s.ok()) return s;
-        auto existing = runtime::LoadAggregate<v1::Call>(kit_.store(), keys::kCall, id);
-        if (!existing.ok()) return existing.status();
-        if (existing->exists()) return impl::CreatedBefore("call", id);
+        if (auto s = impl::CheckNotCreated(kit_.store(), keys::kCall, id, "call"); !s.ok()) return s;
         Mutation<v1::Call> m;
         m.response = *std::move(call);
         m.commit = CommitOf(keys::kCall, id, 0, m.response);
@@ -372,43 +369,37 @@ absl::StatusOr<v1::Call> CallsService::PublishCall(const Ctx& ctx, const v1::Pub
   return published;
 }
 
-absl::StatusOr<Mutation<v1::Call>> CallsService::CloseMutation(const Ctx& ctx, const ClosedCall& closed,
-                                                               int64_t stored_version) {
-  const std::string& id = closed.call.call_id();
+absl::Status CallsService::StopSubmissions(const std::string& call_id, const std::string& why) {
+  return kit_.index().RaiseFence(keys::CallFence(call_id), absl::StrCat("call ", call_id, " ", why));
+}
+
+absl::StatusOr<Mutation<v1::Call>> CallsService::CloseMutation(const Ctx& ctx,
+                                                               const runtime::Loaded<v1::Call>& current) {
+  auto closed = calls::CloseCall(current.value, ctx.now);
+  if (!closed.ok()) return closed.status();
+  const std::string& id = closed->call.call_id();
   // From here on no submission lands in any shard, so the count is final.
-  if (auto s =
-          kit_.index().RaiseFence(keys::CallFence(id), absl::StrCat("call ", id, " no longer accepts submissions"));
-      !s.ok()) {
-    return s;
-  }
+  if (auto s = StopSubmissions(id, "is closed and no longer accepts submissions"); !s.ok()) return s;
   auto counts = kit_.index().Counters(keys::CallApplicationCounts(id));
   if (!counts.ok()) return counts.status();
   const int64_t submitted = (*counts)[std::string(ApplicationStateName(v1::APPLICATION_STATE_SUBMITTED))];
   Mutation<v1::Call> m;
-  m.response = closed.call;
-  m.commit = CommitOf(keys::kCall, id, stored_version, m.response);
-  // The old entries were those of the PUBLISHED call: closing leaves idx:calls:published.
-  v1::Call before = closed.call;
-  before.set_state(v1::CALL_STATE_PUBLISHED);
-  m.commit.index_ops = store::IndexDiff(keys::EntriesOf(before), keys::EntriesOf(m.response));
-  m.commit.events.push_back(ctx.NewEvent(CallClosedEvent(closed, submitted), keys::kCall, id));
+  m.response = closed->call;
+  m.commit = CommitOf(keys::kCall, id, current.version, m.response);
+  m.commit.index_ops = store::IndexDiff(keys::EntriesOf(current.value), keys::EntriesOf(m.response));
+  m.commit.events.push_back(ctx.NewEvent(CallClosedEvent(*closed, submitted), keys::kCall, id));
   return m;
 }
 
 absl::StatusOr<v1::Call> CallsService::CloseCall(const Ctx& ctx, const v1::CloseCallRequest& r) {
   if (auto s = impl::RequireField("call_id", r.call_id()); !s.ok()) return s;
-  bool by_deadline = false;
   auto closed = runtime::RunCommand<v1::Call>(kit_.store(), CommandOf(ctx, r.call_id(), r.idempotency_key(), r),
                                               [&]() -> absl::StatusOr<Mutation<v1::Call>> {
                                                 auto current = LoadCallToChange(r.call_id(), r.version());
                                                 if (!current.ok()) return current.status();
-                                                auto call = calls::CloseCall(current->value, ctx.now);
-                                                if (!call.ok()) return call.status();
-                                                by_deadline = call->by_deadline;
-                                                return CloseMutation(ctx, *call, current->version);
+                                                return CloseMutation(ctx, *current);
                                               });
-  if (closed.ok())
-    tel::LogInfo("call closed", {{"call_id", r.call_id()}, {"by_deadline", by_deadline}, {"by", ctx.actor()}});
+  if (closed.ok()) tel::LogInfo("call closed", {{"call_id", r.call_id()}, {"by", ctx.actor()}});
   return closed;
 }
 
@@ -417,7 +408,7 @@ absl::StatusOr<bool> CallsService::CloseIfDue(const std::string& call_id, absl::
   ctx.caller = {.subject = kit_.service(), .role = "system", .agency = ""};
   ctx.trace_id = tel::NewTraceId();
   ctx.now = now;
-  runtime::CommandKey command;  // no idempotency key: a version conflict decides again
+  runtime::CommandKey command;  // no idempotency key: after a version conflict it decides again
   command.aggregate_id = call_id;
   bool due = false;
   auto closed = runtime::RunCommand<v1::Call>(kit_.store(), command, [&]() -> absl::StatusOr<Mutation<v1::Call>> {
@@ -426,15 +417,13 @@ absl::StatusOr<bool> CallsService::CloseIfDue(const std::string& call_id, absl::
     // Not due: not yet, or closed already (by another replica, say).
     due = current->exists() && IsPastDeadline(current->value, now);
     if (!due) return absl::CancelledError("not due");
-    auto call = calls::CloseCall(current->value, now);
-    if (!call.ok()) return call.status();
-    return CloseMutation(ctx, *call, current->version);
+    return CloseMutation(ctx, *current);
   });
   if (!due) return false;
   if (!closed.ok()) return closed.status();
   tel::ScopedTraceId trace(ctx.trace_id);
-  tel::LogInfo("call closed",
-               {{"call_id", call_id}, {"by_deadline", true}, {"closes_at", FormatJst(ToTime(closed->closes_at()))}});
+  tel::LogInfo("call closed at its deadline",
+               {{"call_id", call_id}, {"closes_at", FormatJst(ToTime(closed->closes_at()))}});
   return true;
 }
 
@@ -447,11 +436,7 @@ absl::StatusOr<v1::Call> CallsService::CancelCall(const Ctx& ctx, const v1::Canc
         auto call = calls::CancelCall(current->value, r.reason(), ctx.now);
         if (!call.ok()) return call.status();
         if (current->value.state() == v1::CALL_STATE_PUBLISHED) {
-          if (auto s = kit_.index().RaiseFence(keys::CallFence(r.call_id()),
-                                               absl::StrCat("call ", r.call_id(), " was cancelled"));
-              !s.ok()) {
-            return s;
-          }
+          if (auto s = StopSubmissions(r.call_id(), "was cancelled"); !s.ok()) return s;
         }
         Mutation<v1::Call> m;
         m.response = *std::move(call);

@@ -44,8 +44,6 @@ IndexOp HashDelete(std::string key, std::string field) {
   return IndexOp{IndexOp::Kind::kHashDelete, std::move(key), std::move(field), ""};
 }
 
-absl::Status Applied(const absl::StatusOr<bool>& applied) { return applied.status(); }
-
 }  // namespace
 
 std::vector<std::string> CommitmentsModel::Topics() {
@@ -216,7 +214,7 @@ absl::Status CommitmentsModel::OnProjectStarted(const EventEnvelope& event,
     tel::LogInfo("project commitments recorded",
                  {{"project_id", project.project_id()}, {"members", project.members_size()}});
   }
-  return Applied(applied);
+  return applied.status();
 }
 
 absl::Status CommitmentsModel::OnProjectChanged(const EventEnvelope& event,
@@ -243,7 +241,7 @@ absl::Status CommitmentsModel::OnProjectChanged(const EventEnvelope& event,
   }
   updated.mutable_members(0)->set_researcher_id(new_pi);
   AddProjectOps(updated, commit.index_ops);
-  return Applied(bus::ApplyOnce(kit_.store(), event, std::move(commit)));
+  return bus::ApplyOnce(kit_.store(), event, std::move(commit)).status();
 }
 
 absl::Status CommitmentsModel::OnProjectEnded(const EventEnvelope& event, const std::string& project_id) {
@@ -256,7 +254,7 @@ absl::Status CommitmentsModel::OnProjectEnded(const EventEnvelope& event, const 
   commit.index_ops.push_back(IndexOp{IndexOp::Kind::kDelete, keys::ProjectRecordKey(project_id), "", ""});
   auto applied = bus::ApplyOnce(kit_.store(), event, std::move(commit));
   if (applied.ok() && *applied) tel::LogInfo("project commitments released", {{"project_id", project_id}});
-  return Applied(applied);
+  return applied.status();
 }
 
 absl::Status CommitmentsModel::OnProposalDecided(const EventEnvelope& event,
@@ -272,7 +270,7 @@ absl::Status CommitmentsModel::OnProposalDecided(const EventEnvelope& event,
     commit.index_ops.push_back(
         HashDelete(keys::Commitments(member.researcher_id()), keys::PendingField(decided.application_id())));
   }
-  return Applied(bus::ApplyOnce(kit_.store(), event, std::move(commit)));
+  return bus::ApplyOnce(kit_.store(), event, std::move(commit)).status();
 }
 
 }  // namespace tane::calls

@@ -34,7 +34,11 @@ absl::Status WithViolation(const absl::Status& status, std::string field, std::s
   return violations.ToStatus(summary);
 }
 
-absl::Status CreatedBefore(std::string_view what, const std::string& id) {
+absl::Status CheckNotCreated(store::AggregateStore& store, const char* type, const std::string& id,
+                             std::string_view what) {
+  auto existing = store.Load(type, id);
+  if (!existing.ok()) return existing.status();
+  if (existing->version == 0) return absl::OkStatus();
   return absl::AlreadyExistsError(absl::StrCat(std::string(what), " ", id,
                                                " was already created with this idempotency key; use a new key "
                                                "for a new resource"));

@@ -45,9 +45,11 @@ absl::Status RequireField(std::string_view field, std::string_view value);
 absl::Status WithViolation(const absl::Status& status, std::string field, std::string description,
                            std::string_view summary);
 
-/// ALREADY_EXISTS for a create whose id (derived from the idempotency key) is
-/// taken: the key was used before, longer ago than stored results are kept.
-absl::Status CreatedBefore(std::string_view what, const std::string& id);
+/// OK while no aggregate (type, id) exists. ALREADY_EXISTS when one does: the
+/// id of a create comes from its idempotency key, so the key was used before,
+/// longer ago than stored results are kept.
+absl::Status CheckNotCreated(store::AggregateStore& store, const char* type, const std::string& id,
+                             std::string_view what);
 
 absl::Status NotFound(std::string_view what, const std::string& id);
 

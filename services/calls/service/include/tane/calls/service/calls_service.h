@@ -30,7 +30,6 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "tane/calls/call_rules.h"
 #include "tane/calls/catalog.h"
 #include "tane/calls/service/commitments_model.h"
 #include "tane/calls/v1/calls.grpc.pb.h"
@@ -126,10 +125,11 @@ class CallsService final : public v1::CallsService::Service {
   absl::StatusOr<v1::Call> CancelCall(const Ctx& ctx, const v1::CancelCallRequest& r);
   absl::StatusOr<v1::Call> GetCall(const Ctx& ctx, const v1::GetCallRequest& r);
   absl::StatusOr<v1::ListCallsResponse> ListCalls(const Ctx& ctx, const v1::ListCallsRequest& r);
-  /// Raises the call's fence, counts its submitted applications and returns
-  /// the commit of `closed` with CallClosed.
-  absl::StatusOr<runtime::Mutation<v1::Call>> CloseMutation(const Ctx& ctx, const ClosedCall& closed,
-                                                            int64_t stored_version);
+  /// Raises the call's fence: no submit commit lands after this returns.
+  absl::Status StopSubmissions(const std::string& call_id, const std::string& why);
+  /// Closes the stored call: stops submissions, counts the submitted
+  /// applications, and returns the commit with CallClosed.
+  absl::StatusOr<runtime::Mutation<v1::Call>> CloseMutation(const Ctx& ctx, const runtime::Loaded<v1::Call>& current);
 
   // Applications (applications.cc).
   absl::StatusOr<v1::Application> CreateApplication(const Ctx& ctx, const v1::CreateApplicationRequest& r);
