@@ -6,7 +6,9 @@
 ///     auto config = tane::runtime::ParseConfigOrExit(argc, argv,
 ///         tane::runtime::ServiceConfig::Defaults("reviews", 7102, 9102));
 ///     tane::runtime::ServiceHost host(config);
-///     auto kit = tane::runtime::ServiceKit::Create(host, {.consume_topics = {"tane.calls.events"}});
+///     tane::runtime::ServiceKitOptions options;        // (a designated initializer that
+///     options.consume_topics = {"tane.calls.events"};  //  skips fields trips -Wextra)
+///     auto kit = tane::runtime::ServiceKit::Create(host, options);
 ///     if (!kit.ok()) { ...log...; return 1; }
 ///     ReviewsService service(**kit, ...);               // the gRPC adapter
 ///     (*kit)->On<tane::calls::v1::CallClosed>(           // consumed events, by payload type
