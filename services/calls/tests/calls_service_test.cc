@@ -42,8 +42,6 @@ constexpr char kCallsTopic[] = "tane.calls.events";
 const absl::Time kOpens = Jst(2017, 4, 12);
 const absl::Time kCloses = Jst(2017, 6, 7);
 
-std::vector<std::string> FieldsIn(const absl::Status& status) { return FieldsOf(status); }
-
 class CallsServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -210,7 +208,7 @@ TEST_F(CallsServiceTest, RejectedSubmitListsEveryViolationAndChangesNothing) {
   ASSERT_TRUE(draft.ok()) << draft.status();
   auto refused = Submit(stub(), Applicant("dave"), draft->application_id(), "s");
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
-  const auto fields = FieldsIn(refused.status());
+  const auto fields = FieldsOf(refused.status());
   EXPECT_THAT(fields, Contains("abstract"));
   EXPECT_THAT(fields, Contains("pi_effort_percent"));
   EXPECT_GE(fields.size(), 3u) << "the budget cap is reported too";
@@ -321,7 +319,7 @@ TEST_F(CallsServiceTest, ListPagesByCallWithFiltersAndMineNewestFirst) {
   v1::ListApplicationsResponse ignored;
   const absl::Status refused = ToAbsl(stub().ListApplications(As(ProgramOfficer()).get(), bad, &ignored));
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(FieldsIn(refused), ElementsAreArray({"page_token"}));
+  EXPECT_THAT(FieldsOf(refused), ElementsAreArray({"page_token"}));
 
   std::map<v1::ApplicationState, int64_t> counts = Counts(call_.call_id());
   EXPECT_EQ(counts[v1::APPLICATION_STATE_SUBMITTED], 5);
