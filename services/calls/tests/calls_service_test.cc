@@ -525,6 +525,19 @@ TEST_F(CallsServiceTest, DemoDataLoadedTwiceCreatesNothingTwice) {
   v1::ListResearchAreasResponse areas;
   ASSERT_TRUE(stub().ListResearchAreas(As(Operator()).get(), areas_request, &areas).ok());
   EXPECT_EQ(areas.research_areas_size(), static_cast<int>(demo->research_areas.size()) + 1);
+
+  v1::GetStrategicGoalRequest get;
+  get.set_goal_id(first[0]);
+  v1::StrategicGoal goal;
+  ASSERT_TRUE(stub().GetStrategicGoal(As(Applicant("anyone")).get(), get, &goal).ok());
+  EXPECT_EQ(goal.title_ja(), demo->strategic_goals[0].title_ja());
+  get.set_goal_id("00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(stub().GetStrategicGoal(As(Applicant("anyone")).get(), get, &goal).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  get.clear_goal_id();
+  const absl::Status missing = ToAbsl(stub().GetStrategicGoal(As(Applicant("anyone")).get(), get, &goal));
+  EXPECT_EQ(missing.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(FieldsOf(missing), ElementsAreArray({"goal_id"}));
 }
 
 // Many submitters over gRPC while the deadline passes: every submission sent

@@ -60,6 +60,7 @@ grpc::Status CallsService::ListStrategicGoals(grpc::ServerContext* c, const v1::
 grpc::Status CallsService::GetStrategicGoal(grpc::ServerContext* c, const v1::GetStrategicGoalRequest* r,
                                             v1::StrategicGoal* out) {
   return kit_.Serve(*c, out, [&](const Ctx&) -> absl::StatusOr<v1::StrategicGoal> {
+    if (auto s = impl::RequireField("goal_id", r->goal_id()); !s.ok()) return s;
     auto goal = runtime::LoadAggregate<v1::StrategicGoal>(kit_.store(), keys::kGoal, r->goal_id());
     if (!goal.ok()) return goal.status();
     if (!goal->exists()) return impl::NotFound("strategic goal", r->goal_id());
@@ -77,6 +78,7 @@ grpc::Status CallsService::ListResearchAreas(grpc::ServerContext* c, const v1::L
 grpc::Status CallsService::GetResearchArea(grpc::ServerContext* c, const v1::GetResearchAreaRequest* r,
                                            v1::ResearchArea* out) {
   return kit_.Serve(*c, out, [&](const Ctx&) -> absl::StatusOr<v1::ResearchArea> {
+    if (auto s = impl::RequireField("area_id", r->area_id()); !s.ok()) return s;
     auto area = runtime::LoadAggregate<v1::ResearchArea>(kit_.store(), keys::kArea, r->area_id());
     if (!area.ok()) return area.status();
     if (!area->exists()) return impl::NotFound("research area", r->area_id());
