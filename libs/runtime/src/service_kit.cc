@@ -4,6 +4,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "tane/core/errors.h"
@@ -66,7 +67,52 @@ std::string IdForCreate(std::string_view name_space, std::string_view subject, s
                         absl::StrCat(subject.size(), ":", std::string(subject), std::string(idempotency_key)));
 }
 
+absl::StatusOr<int> PageSizeOf(int requested, std::string_view field) {
+  constexpr int kDefault = 50;
+  constexpr int kMax = 500;
+  if (requested < 0) {
+    core::Violations violations;
+    violations.Add(std::string(field), "must not be negative (0 asks for the default of 50)");
+    return violations.ToStatus("invalid page size");
+  }
+  if (requested == 0) return kDefault;
+  return std::min(requested, kMax);
+}
+
 namespace internal {
+
+absl::StatusOr<std::string> ListAggregatesRaw(store::AggregateStore& store, const store::ShardedIndex& index,
+                                              const std::string& type, const ListRequest& request,
+                                              const AcceptStored& accept) {
+  auto size = PageSizeOf(request.page_size);
+  if (!size.ok()) return size.status();
+  auto cursor = store::DecodePageToken(request.page_token);
+  if (!cursor.ok()) return cursor.status();
+  int kept = 0;
+  int scanned = 0;
+  for (;;) {
+    auto chunk = index.Page(request.index, *cursor, *size, request.descending);
+    if (!chunk.ok()) return chunk.status();
+    std::vector<std::string> ids;
+    ids.reserve(chunk->members.size());
+    for (const auto& member : chunk->members) ids.emplace_back(store::IndexMemberId(member));
+    auto loaded = store.LoadMany(type, ids);
+    if (!loaded.ok()) return loaded.status();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      *cursor = chunk->members[i];
+      ++scanned;
+      if ((*loaded)[i].version > 0) {
+        auto accepted = accept(ids[i], (*loaded)[i]);
+        if (!accepted.ok()) return accepted.status();
+        if (*accepted) ++kept;
+      }
+      const bool more = i + 1 < ids.size() || !chunk->next_cursor.empty();
+      if (!more) return std::string();
+      if (kept == *size || scanned >= request.max_scanned) return store::EncodePageToken(*cursor);
+    }
+    if (chunk->next_cursor.empty()) return std::string();
+  }
+}
 
 absl::StatusOr<std::string> RunCommandRaw(
     store::AggregateStore& store, const CommandKey& key,
@@ -100,6 +146,14 @@ absl::StatusOr<std::string> RunCommandRaw(
       if (prior->has_value()) return ResponseOfStored(**prior, fingerprint);
     }
     auto decided = decide();
+    if (idempotent && !decided.ok()) {
+      // A concurrent retry of this very command may have committed since the
+      // lookup above (so decide saw the aggregate already changed): then its
+      // result is the answer.
+      auto prior = store.LookupDedupe(key.aggregate_id, dedupe_key);
+      if (!prior.ok()) return prior.status();
+      if (prior->has_value()) return ResponseOfStored(**prior, fingerprint);
+    }
     if (!decided.ok()) return decided.status();
     auto& [commit, response] = *decided;
     const std::string& committed_to = commit.aggregate_id.empty() ? commit.shard_key : commit.aggregate_id;

@@ -161,6 +161,41 @@ TEST_F(ServiceKitTest, ConcurrentRetriesOfOneCommandActOnceAndAllSeeOneAnswer) {
   EXPECT_EQ(Version("c1"), 1);
 }
 
+TEST_F(ServiceKitTest, ConcurrentRetriesOfOneCreateAllGetTheCreatedResult) {
+  StartKit();
+  // A create refuses an existing aggregate; its racing retries must still
+  // get the first result, not that refusal.
+  const std::string id = IdForCreate("counter", "alice", "create-1");
+  StringValue request;
+  request.set_value("create");
+  CommandKey command{.aggregate_id = id, .idempotency_key = "create-1", .subject = "alice", .request = &request};
+  auto create = [&]() {
+    return RunCommand<StringValue>(kit_->store(), command, [&]() -> absl::StatusOr<Mutation<StringValue>> {
+      auto current = kit_->store().Load(kType, id);
+      if (!current.ok()) return current.status();
+      if (current->version > 0) return absl::AlreadyExistsError("exists");
+      Mutation<StringValue> m;
+      m.commit.aggregate_type = kType;
+      m.commit.aggregate_id = id;
+      m.commit.data = "0";
+      m.response.set_value(id);
+      return m;
+    });
+  };
+  constexpr int kThreads = 12;
+  std::vector<std::string> answers(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = create();
+      answers[i] = r.ok() ? r->value() : r.status().ToString();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& a : answers) EXPECT_EQ(a, id);
+  EXPECT_EQ(Version(id), 1);
+}
+
 TEST_F(ServiceKitTest, ConcurrentDistinctCommandsAllApplyThroughVersionRetries) {
   StartKit();
   constexpr int kThreads = 8;
@@ -185,6 +220,64 @@ TEST_F(ServiceKitTest, IdForCreateIsStablePerCallerAndKey) {
   EXPECT_NE(IdForCreate("ns", "ab", "c"), IdForCreate("ns", "a", "bc"));
   EXPECT_NE(IdForCreate("ns", "alice", ""), IdForCreate("ns", "alice", ""));  // no key: fresh ids
   EXPECT_TRUE(core::IsUuid(IdForCreate("ns", "alice", "k")));
+}
+
+TEST_F(ServiceKitTest, ListAggregatesPagesFiltersAndBoundsTheScan) {
+  StartKit();
+  // Ten aggregates "n0".."n9" in an index ordered by n; the filter keeps even n.
+  for (int n = 0; n < 10; ++n) {
+    StringValue value;
+    value.set_value(std::to_string(n));
+    store::Commit commit;
+    commit.aggregate_type = "number";
+    commit.aggregate_id = "n" + std::to_string(n);
+    commit.data = value.SerializeAsString();
+    commit.index_ops.push_back(store::IndexAdd("idx:numbers", std::to_string(n), commit.aggregate_id));
+    ASSERT_TRUE(kit_->store().Commit(commit).ok());
+  }
+  const std::function<bool(const StringValue&)> even = [](const StringValue& v) {
+    return std::stoi(v.value()) % 2 == 0;
+  };
+  ListRequest request;
+  request.index = "idx:numbers";
+  request.page_size = 2;
+  std::vector<std::string> seen;
+  int pages = 0;
+  do {
+    auto page = ListAggregates<StringValue>(kit_->store(), kit_->index(), "number", request, even);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& v : page->items) seen.push_back(v.value());
+    request.page_token = page->next_page_token;
+    ASSERT_LT(++pages, 10);
+  } while (!request.page_token.empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"0", "2", "4", "6", "8"}));
+
+  // A bounded scan returns a short page and a token that goes on from there.
+  ListRequest bounded;
+  bounded.index = "idx:numbers";
+  bounded.page_size = 5;
+  bounded.descending = true;
+  bounded.max_scanned = 3;
+  auto first = ListAggregates<StringValue>(kit_->store(), kit_->index(), "number", bounded, even);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->items.size(), 1u);  // 9, 8, 7 scanned
+  EXPECT_EQ(first->items[0].value(), "8");
+  bounded.page_token = first->next_page_token;
+  auto second = ListAggregates<StringValue>(kit_->store(), kit_->index(), "number", bounded, even);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->items.size(), 2u);  // 6, 5, 4 scanned
+  EXPECT_EQ(second->items[0].value(), "6");
+  EXPECT_EQ(second->items[1].value(), "4");
+  EXPECT_FALSE(second->next_page_token.empty());
+}
+
+TEST(PageSizeTest, DefaultsCapsAndRefusesNegative) {
+  EXPECT_EQ(*PageSizeOf(0), 50);
+  EXPECT_EQ(*PageSizeOf(7), 7);
+  EXPECT_EQ(*PageSizeOf(100000), 500);
+  auto negative = PageSizeOf(-1);
+  ASSERT_EQ(negative.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(core::ViolationsOf(negative.status())[0].field, "page_size");
 }
 
 TEST_F(ServiceKitTest, CommittedEventsReachTheServiceTopicWithActorAndTrace) {

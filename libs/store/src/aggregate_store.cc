@@ -6,15 +6,21 @@ namespace tane::store {
 namespace {
 
 // KEYS[1] aggregate hash, KEYS[2] outbox stream, KEYS[3] dedupe key,
-// KEYS[4..] index keys.
+// KEYS[4..3+F] fences, then the index keys.
 // ARGV[1] has aggregate, ARGV[2] expected version, ARGV[3] data,
 // ARGV[4] use dedupe, ARGV[5] dedupe result, ARGV[6] dedupe ttl seconds,
-// ARGV[7] event count E, then E x (event id, aggregate id, type, envelope),
+// ARGV[7] event count E, ARGV[8] fence count F,
+// then E x (event id, aggregate id, type, envelope),
 // then one (op, member, value) per index key.
 constexpr char kCommitLua[] = R"lua(
 if ARGV[4] == '1' then
   local prior = redis.call('GET', KEYS[3])
   if prior then return {'dup', prior} end
+end
+local fences = tonumber(ARGV[8])
+for k = 4, 3 + fences do
+  local fence = redis.call('GET', KEYS[k])
+  if fence then return {'fenced', fence} end
 end
 local version = 0
 if ARGV[1] == '1' then
@@ -28,12 +34,12 @@ if ARGV[1] == '1' then
   new_version = version + 1
   redis.call('HSET', KEYS[1], 'v', new_version, 'd', ARGV[3])
 end
-local a = 8
+local a = 9
 for i = 1, tonumber(ARGV[7]) do
   redis.call('XADD', KEYS[2], '*', 'id', ARGV[a], 'agg', ARGV[a + 1], 'type', ARGV[a + 2], 'env', ARGV[a + 3])
   a = a + 4
 end
-for k = 4, #KEYS do
+for k = 4 + fences, #KEYS do
   local op, member, value = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   a = a + 3
   if op == 'sadd' then redis.call('SADD', KEYS[k], member)
@@ -127,16 +133,20 @@ absl::StatusOr<CommitResult> AggregateStore::Commit(const struct Commit& commit)
   const bool use_dedupe = !commit.dedupe_key.empty();
 
   std::vector<std::string> keys;
-  keys.reserve(3 + commit.index_ops.size());
+  keys.reserve(3 + commit.fences.size() + commit.index_ops.size());
   // Placeholders stay in the shard's slot so the script never crosses slots.
   keys.push_back(has_aggregate
                      ? keyspace_.AggregateKey(shard, commit.aggregate_type, commit.aggregate_id)
                      : keyspace_.Key(shard, "unused"));
   keys.push_back(keyspace_.OutboxKey(shard));
   keys.push_back(keyspace_.DedupeKey(shard, use_dedupe ? commit.dedupe_key : "-"));
+  for (const auto& fence : commit.fences) {
+    if (fence.empty()) return absl::InvalidArgumentError("fence needs a key");
+    keys.push_back(keyspace_.Key(shard, fence));
+  }
 
   std::vector<std::string> args;
-  args.reserve(7 + commit.events.size() * 4 + commit.index_ops.size() * 3);
+  args.reserve(8 + commit.events.size() * 4 + commit.index_ops.size() * 3);
   args.push_back(has_aggregate ? "1" : "0");
   args.push_back(absl::StrCat(commit.expected_version));
   args.push_back(commit.data);
@@ -144,6 +154,7 @@ absl::StatusOr<CommitResult> AggregateStore::Commit(const struct Commit& commit)
   args.push_back(commit.dedupe_result);
   args.push_back(absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(commit.dedupe_ttl))));
   args.push_back(absl::StrCat(commit.events.size()));
+  args.push_back(absl::StrCat(commit.fences.size()));
   for (const auto& event : commit.events) {
     if (event.event_id().empty() || event.type().empty()) {
       return absl::InvalidArgumentError("every event needs an event_id and a type");
@@ -179,6 +190,7 @@ absl::StatusOr<CommitResult> AggregateStore::Commit(const struct Commit& commit)
     result.dedupe_result = value;
     return result;
   }
+  if (outcome == "fenced") return absl::FailedPreconditionError(value);
   if (outcome == "conflict") {
     return absl::AbortedError(absl::StrCat(commit.aggregate_type, " ", commit.aggregate_id,
                                            " was changed concurrently: expected version ",

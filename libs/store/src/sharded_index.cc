@@ -1,6 +1,7 @@
 #include "tane/store/sharded_index.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -43,18 +44,38 @@ IndexOp CounterAdd(std::string key_suffix, std::string field, int64_t delta) {
   return IndexOp{IndexOp::Kind::kHashIncrement, std::move(key_suffix), std::move(field), absl::StrCat(delta)};
 }
 
+std::vector<IndexOp> IndexDiff(const std::vector<IndexEntry>& before, const std::vector<IndexEntry>& after) {
+  const std::set<IndexEntry> old_entries(before.begin(), before.end());
+  const std::set<IndexEntry> new_entries(after.begin(), after.end());
+  std::vector<IndexOp> ops;
+  for (const IndexEntry& e : old_entries) {
+    if (!new_entries.contains(e)) ops.push_back(IndexRemove(e.key_suffix, e.sort_key, e.id));
+  }
+  for (const IndexEntry& e : new_entries) {
+    if (!old_entries.contains(e)) ops.push_back(IndexAdd(e.key_suffix, e.sort_key, e.id));
+  }
+  return ops;
+}
+
+absl::StatusOr<std::vector<Reply>> ShardedIndex::EveryShard(std::string_view command, std::string_view key_suffix,
+                                                            const std::vector<std::string>& args) const {
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(keyspace_.shards());
+  for (int shard = 0; shard < keyspace_.shards(); ++shard) {
+    std::vector<std::string> c = {std::string(command), keyspace_.Key(shard, key_suffix)};
+    c.insert(c.end(), args.begin(), args.end());
+    commands.push_back(std::move(c));
+  }
+  return pool_.Pipeline(commands);
+}
+
 absl::StatusOr<IndexPage> ShardedIndex::Page(std::string_view key_suffix, std::string_view cursor, int limit,
                                              bool descending) const {
   if (limit < 1) return absl::InvalidArgumentError("page limit must be at least 1");
   const std::string from = cursor.empty() ? (descending ? "+" : "-") : absl::StrCat("(", std::string(cursor));
   const std::string to = descending ? "-" : "+";
-  std::vector<std::vector<std::string>> commands;
-  commands.reserve(keyspace_.shards());
-  for (int shard = 0; shard < keyspace_.shards(); ++shard) {
-    commands.push_back({descending ? "ZREVRANGEBYLEX" : "ZRANGEBYLEX", keyspace_.Key(shard, key_suffix), from, to,
-                        "LIMIT", "0", absl::StrCat(limit)});
-  }
-  auto replies = pool_.Pipeline(commands);
+  auto replies = EveryShard(descending ? "ZREVRANGEBYLEX" : "ZRANGEBYLEX", key_suffix,
+                            {from, to, "LIMIT", "0", absl::StrCat(limit)});
   if (!replies.ok()) return replies.status();
   std::vector<std::string> merged;
   bool some_shard_full = false;
@@ -92,11 +113,7 @@ absl::StatusOr<std::vector<std::string>> ShardedIndex::All(std::string_view key_
 }
 
 absl::StatusOr<std::map<std::string, int64_t>> ShardedIndex::Counters(std::string_view key_suffix) const {
-  std::vector<std::vector<std::string>> commands;
-  for (int shard = 0; shard < keyspace_.shards(); ++shard) {
-    commands.push_back({"HGETALL", keyspace_.Key(shard, key_suffix)});
-  }
-  auto replies = pool_.Pipeline(commands);
+  auto replies = EveryShard("HGETALL", key_suffix);
   if (!replies.ok()) return replies.status();
   std::map<std::string, int64_t> sums;
   for (const Reply& reply : *replies) {
@@ -108,6 +125,28 @@ absl::StatusOr<std::map<std::string, int64_t>> ShardedIndex::Counters(std::strin
     }
   }
   return sums;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ShardedIndex::Fields(std::string_view key_suffix) const {
+  auto replies = EveryShard("HGETALL", key_suffix);
+  if (!replies.ok()) return replies.status();
+  std::map<std::string, std::string> fields;
+  for (Reply& reply : *replies) {
+    if (reply.type != Reply::Type::kArray || reply.elements.size() % 2 != 0) return UnexpectedReply("HGETALL", reply);
+    for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+      fields[std::move(reply.elements[i].str)] = std::move(reply.elements[i + 1].str);
+    }
+  }
+  return fields;
+}
+
+absl::Status ShardedIndex::RaiseFence(std::string_view key_suffix, std::string_view reason) const {
+  auto replies = EveryShard("SET", key_suffix, {std::string(reason)});
+  if (!replies.ok()) return replies.status();
+  for (const Reply& reply : *replies) {
+    if (reply.type != Reply::Type::kStatus) return UnexpectedReply("SET", reply);
+  }
+  return absl::OkStatus();
 }
 
 std::string EncodePageToken(std::string_view cursor) {

@@ -188,6 +188,29 @@ TEST_F(AggregateStoreTest, ReadModelCommitWithoutAggregate) {
   EXPECT_EQ(store_->Commit(bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(AggregateStoreTest, FenceRefusesTheCommitAndWritesNothing) {
+  ASSERT_TRUE(store_->Commit(Write("a1", 0, "v1")).ok());
+  const int shard = store_->ShardOf("a1");
+  ASSERT_TRUE(pool_->Command({"SET", store_->keyspace().Key(shard, "fence:call:c1"), "call c1 is closed"}).ok());
+  Commit fenced = Write("a1", 1, "v2");
+  fenced.fences = {"fence:call:c1"};
+  fenced.dedupe_key = "idem:k";
+  fenced.dedupe_result = "a1@2";
+  fenced.index_ops.push_back({IndexOp::Kind::kHashIncrement, "count:call:c1", "SUBMITTED", "1"});
+  auto refused = store_->Commit(fenced);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message(), "call c1 is closed");
+  EXPECT_EQ(store_->Load("application", "a1")->data, "v1");
+  EXPECT_EQ(OutboxLength("a1"), 1);
+  EXPECT_FALSE(store_->LookupDedupe("a1", "idem:k")->has_value());
+  EXPECT_TRUE(pool_->Command({"HGET", store_->keyspace().Key(shard, "count:call:c1"), "SUBMITTED"})->is_nil());
+
+  // Another fence, absent, does not stop a commit.
+  Commit other = Write("a1", 1, "v2");
+  other.fences = {"fence:call:c2"};
+  EXPECT_EQ(store_->Commit(other)->version, 2);
+}
+
 TEST_F(AggregateStoreTest, UnavailableWhenRedisIsDown) {
   server_->Kill();
   EXPECT_EQ(store_->Commit(Write("a1", 0, "v1")).status().code(), absl::StatusCode::kUnavailable);

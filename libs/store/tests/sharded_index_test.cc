@@ -103,6 +103,57 @@ TEST_F(ShardedIndexTest, CountersSumOverShards) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_F(ShardedIndexTest, FieldsMergeEveryShard) {
+  std::set<int> shards;
+  Keyspace ks("calls", 4);
+  for (int i = 0; i < 8; ++i) {
+    const std::string id = "app-" + std::to_string(i);
+    shards.insert(ks.ShardOf(id));
+    Commit c;
+    c.aggregate_type = "application";
+    c.aggregate_id = id;
+    c.index_ops.push_back({IndexOp::Kind::kHashSet, "rm:commitments:12345678", "app:" + id, "研究" + id});
+    ASSERT_TRUE(store_->Commit(c).ok());
+  }
+  ASSERT_GT(shards.size(), 1u);
+  auto fields = index_->Fields("rm:commitments:12345678");
+  ASSERT_TRUE(fields.ok()) << fields.status();
+  ASSERT_EQ(fields->size(), 8u);
+  EXPECT_EQ(fields->at("app:app-5"), "研究app-5");
+  EXPECT_TRUE(index_->Fields("rm:commitments:nobody")->empty());
+}
+
+TEST_F(ShardedIndexTest, RaisedFenceStopsCommitsInEveryShard) {
+  ASSERT_TRUE(index_->RaiseFence("fence:call:c1", "closed").ok());
+  ASSERT_TRUE(index_->RaiseFence("fence:call:c1", "closed").ok());  // idempotent
+  Keyspace ks("calls", 4);
+  std::set<int> shards;
+  for (int i = 0; i < 100 && shards.size() < 4; ++i) {  // until every shard was tried
+    Commit c;
+    c.aggregate_type = "application";
+    c.aggregate_id = "app-" + std::to_string(i);
+    c.fences = {"fence:call:c1"};
+    shards.insert(ks.ShardOf(c.aggregate_id));
+    EXPECT_EQ(store_->Commit(c).status().code(), absl::StatusCode::kFailedPrecondition);
+  }
+  EXPECT_EQ(shards.size(), 4u);
+}
+
+TEST(IndexDiffTest, RemovesWhatIsGoneAndAddsWhatIsNew) {
+  const std::vector<IndexEntry> before = {{"idx:a", "1", "x"}, {"idx:b", "1", "x"}};
+  const std::vector<IndexEntry> after = {{"idx:a", "2", "x"}, {"idx:b", "1", "x"}, {"idx:c", "1", "x"}};
+  const std::vector<IndexOp> ops = IndexDiff(before, after);
+  ASSERT_EQ(ops.size(), 3u);
+  EXPECT_EQ(ops[0].kind, IndexOp::Kind::kSortedSetRemove);
+  EXPECT_EQ(ops[0].key_suffix, "idx:a");
+  EXPECT_EQ(ops[0].member, "1|x");
+  EXPECT_EQ(ops[1].kind, IndexOp::Kind::kSortedSetAdd);
+  EXPECT_EQ(ops[1].member, "2|x");
+  EXPECT_EQ(ops[2].key_suffix, "idx:c");
+  EXPECT_TRUE(IndexDiff(after, after).empty());
+  EXPECT_EQ(IndexDiff({}, after).size(), 3u);
+}
+
 TEST_F(ShardedIndexTest, RejectsNonPositiveLimit) {
   EXPECT_EQ(index_->Page("idx:x", "", 0).status().code(), absl::StatusCode::kInvalidArgument);
 }

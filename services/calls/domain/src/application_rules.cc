@@ -635,20 +635,25 @@ absl::StatusOr<v1::Application> ApplyApplicationUpdate(const v1::Application& cu
   return updated;
 }
 
+bool IsSubmittable(v1::ApplicationState state) {
+  return state == v1::APPLICATION_STATE_DRAFT || state == v1::APPLICATION_STATE_WITHDRAWN;
+}
+
 absl::StatusOr<v1::Application> SubmitApplication(const v1::Application& current,
                                                   const v1::Call& call, const ProgramRule& program,
                                                   absl::Time now) {
-  if (current.state() != v1::APPLICATION_STATE_DRAFT) {
+  if (!IsSubmittable(current.state())) {
     return absl::FailedPreconditionError(
         absl::StrCat("application ", current.application_id(), " is ",
                      std::string(ApplicationStateName(current.state())),
-                     "; only a DRAFT application can be submitted"));
+                     "; only a DRAFT or WITHDRAWN application can be submitted"));
   }
   if (auto s = ValidateForSubmit(current, call, program, now); !s.ok()) return s;
   v1::Application out = current;
   const auto rate = EffectiveLimits(call, program).indirect_rate_percent;
   if (auto s = FillComputedCosts(out, rate.value_or(0)); !s.ok()) return s;
   out.set_state(v1::APPLICATION_STATE_SUBMITTED);
+  out.clear_withdrawn_at();
   *out.mutable_submitted_at() = ToTimestamp(now);
   *out.mutable_update_time() = ToTimestamp(now);
   return out;

@@ -119,7 +119,7 @@ SubmitCheck CheckForSubmit(const v1::Application& application, const v1::Call& c
 absl::StatusOr<SubmitOutcome> SubmitApplication(const v1::Application& current,
                                                 const v1::Call& call, const ProgramRule& program,
                                                 const CommitmentsView& view, absl::Time now) {
-  if (current.state() != v1::APPLICATION_STATE_DRAFT) {
+  if (!IsSubmittable(current.state())) {
     return SubmitApplication(current, call, program, now).status();  // the state error
   }
   SubmitCheck check = CheckForSubmit(current, call, program, view, now);

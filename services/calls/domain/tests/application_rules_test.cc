@@ -535,6 +535,26 @@ TEST(ApplicationRulesTest, Withdraw) {
   EXPECT_TRUE(WithdrawApplication(CrestApplication(), now).ok()) << "drafts can be withdrawn";
 }
 
+TEST(ApplicationRulesTest, ResubmitAfterWithdrawalOnlyWhileTheCallIsOpen) {
+  const absl::Time submitted_at = DuringCrestWindow();
+  auto submitted = SubmitApplication(CrestApplication(), CrestCall(), Program("crest"), submitted_at);
+  ASSERT_TRUE(submitted.ok());
+  const absl::Time withdrawn_at = submitted_at + absl::Hours(1);
+  auto withdrawn = WithdrawApplication(*submitted, withdrawn_at);
+  ASSERT_TRUE(withdrawn.ok());
+
+  const absl::Time again = withdrawn_at + absl::Hours(1);
+  auto resubmitted = SubmitApplication(*withdrawn, CrestCall(), Program("crest"), again);
+  ASSERT_TRUE(resubmitted.ok()) << resubmitted.status();
+  EXPECT_EQ(resubmitted->state(), v1::APPLICATION_STATE_SUBMITTED);
+  EXPECT_EQ(ToTime(resubmitted->submitted_at()), again);
+  EXPECT_FALSE(resubmitted->has_withdrawn_at());
+
+  const absl::Time late = ToTime(CrestCall().closes_at());
+  EXPECT_EQ(SubmitApplication(*withdrawn, CrestCall(), Program("crest"), late).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(ApplicationRulesTest, PrepareNewApplication) {
   v1::Application input = CrestApplication();
   input.set_state(v1::APPLICATION_STATE_SUBMITTED);  // ignored

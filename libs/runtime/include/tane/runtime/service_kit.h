@@ -6,7 +6,9 @@
 ///     auto config = tane::runtime::ParseConfigOrExit(argc, argv,
 ///         tane::runtime::ServiceConfig::Defaults("reviews", 7102, 9102));
 ///     tane::runtime::ServiceHost host(config);
-///     auto kit = tane::runtime::ServiceKit::Create(host, {.consume_topics = {"tane.calls.events"}});
+///     tane::runtime::ServiceKitOptions options;        // (a designated initializer that
+///     options.consume_topics = {"tane.calls.events"};  //  skips fields trips -Wextra)
+///     auto kit = tane::runtime::ServiceKit::Create(host, options);
 ///     if (!kit.ok()) { ...log...; return 1; }
 ///     ReviewsService service(**kit, ...);               // the gRPC adapter
 ///     (*kit)->On<tane::calls::v1::CallClosed>(           // consumed events, by payload type
@@ -68,9 +70,11 @@
 #include "tane/core/time.h"
 #include "tane/runtime/identity.h"
 #include "tane/runtime/service_host.h"
+#include "tane/runtime/status.h"
 #include "tane/store/aggregate_store.h"
 #include "tane/store/redis.h"
 #include "tane/store/sharded_index.h"
+#include "tane/telemetry/log.h"
 
 namespace tane::runtime {
 
@@ -138,6 +142,23 @@ class ServiceKit final {
   /// The caller's identity (identity.h rules, with the configured internal
   /// token), the trace id (the caller's, or a new one) and the clock's now.
   absl::StatusOr<RequestContext> Begin(const grpc::ServerContext& context) const;
+
+  /// The whole of a unary RPC handler: Begin(), the trace id set for this
+  /// thread's log lines, then `handle(ctx)`, whose value is copied into
+  /// *response and whose error becomes the grpc::Status (status.h):
+  ///   grpc::Status GetCall(grpc::ServerContext* context, const v1::GetCallRequest* request,
+  ///                        v1::Call* response) override {
+  ///     return kit_.Serve(*context, response, [&](const runtime::RequestContext& ctx) {
+  ///       return GetCall(ctx, *request);  // absl::StatusOr<v1::Call>
+  ///     });
+  ///   }
+  template <typename Response, typename Handle>
+  grpc::Status Serve(const grpc::ServerContext& context, Response* response, Handle&& handle) const {
+    auto ctx = Begin(context);
+    if (!ctx.ok()) return ToGrpcStatus(ctx.status());
+    telemetry::ScopedTraceId trace(ctx->trace_id);
+    return Reply<Response>(handle(*ctx), response);
+  }
 
   const std::string& service() const { return service_; }
   store::RedisPool& redis() { return *pool_; }
@@ -214,6 +235,82 @@ absl::StatusOr<Loaded<T>> LoadAggregate(store::AggregateStore& store, const std:
   return out;
 }
 
+/// LoadAggregate for many ids in one round trip; results parallel to `ids`.
+template <typename T>
+absl::StatusOr<std::vector<Loaded<T>>> LoadAggregates(store::AggregateStore& store, const std::string& type,
+                                                      const std::vector<std::string>& ids) {
+  auto raw = store.LoadMany(type, ids);
+  if (!raw.ok()) return raw.status();
+  std::vector<Loaded<T>> out(raw->size());
+  for (size_t i = 0; i < raw->size(); ++i) {
+    out[i].version = (*raw)[i].version;
+    if (out[i].version > 0 && !out[i].value.ParseFromString((*raw)[i].data)) {
+      return absl::InternalError("stored " + type + " " + ids[i] + " does not parse");
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- lists
+
+/// The page size of a list request: 0 means the default 50, more than 500 is
+/// cut to 500; negative is INVALID_ARGUMENT naming `field`.
+absl::StatusOr<int> PageSizeOf(int requested, std::string_view field = "page_size");
+
+/// One page of a list RPC over an ordered index (sharded_index.h).
+struct ListRequest {
+  /// The index to read, e.g. "idx:call-apps:<call_id>".
+  std::string index;
+  /// As the client sent them (PageSizeOf and DecodePageToken apply).
+  std::string page_token;
+  int page_size = 0;
+  bool descending = false;
+  /// At most this many index entries are read for one page, so a filter that
+  /// matches little cannot make one request scan everything: the page then
+  /// comes back short (even empty) with a next_page_token.
+  int max_scanned = 2000;
+};
+
+template <typename T>
+struct ListPage {
+  std::vector<T> items;
+  std::string next_page_token;  // empty: the list ended
+};
+
+namespace internal {
+/// `accept` parses and keeps (true) or skips (false) one stored aggregate.
+using AcceptStored = std::function<absl::StatusOr<bool>(const std::string& id, const store::Versioned& stored)>;
+absl::StatusOr<std::string> ListAggregatesRaw(store::AggregateStore& store, const store::ShardedIndex& index,
+                                              const std::string& type, const ListRequest& request,
+                                              const AcceptStored& accept);
+}  // namespace internal
+
+/// The aggregates of `type` named by `request.index`, in index order, from the
+/// request's page token, keeping those `keep` accepts (filters the index does
+/// not answer, object-level visibility; nullptr keeps all). Index entries
+/// whose aggregate is gone are skipped. INVALID_ARGUMENT for a bad page size
+/// or token; UNAVAILABLE when Redis is unreachable; INTERNAL when a stored
+/// aggregate does not parse.
+template <typename T>
+absl::StatusOr<ListPage<T>> ListAggregates(store::AggregateStore& store, const store::ShardedIndex& index,
+                                           const std::string& type, const ListRequest& request,
+                                           const std::function<bool(const T&)>& keep = nullptr) {
+  ListPage<T> page;
+  auto token = internal::ListAggregatesRaw(
+      store, index, type, request, [&](const std::string& id, const store::Versioned& stored) -> absl::StatusOr<bool> {
+        T value;
+        if (!value.ParseFromString(stored.data)) {
+          return absl::InternalError("stored " + type + " " + id + " does not parse");
+        }
+        if (keep && !keep(value)) return false;
+        page.items.push_back(std::move(value));
+        return true;
+      });
+  if (!token.ok()) return token.status();
+  page.next_page_token = *std::move(token);
+  return page;
+}
+
 // ---------------------------------------------------------------- commands
 
 /// Identifies one idempotent command.
@@ -252,7 +349,10 @@ absl::StatusOr<std::string> RunCommandRaw(
 ///    returned unchanged; if it was stored for a different request:
 ///    INVALID_ARGUMENT (field "idempotency_key").
 /// 2. `decide` loads the aggregate and returns the Mutation, or an error that
-///    is returned as is (nothing was written).
+///    is returned as is (nothing was written) — unless, for an idempotent
+///    command, a stored result has appeared meanwhile: a concurrent retry of
+///    the same command committed first (so decide found the aggregate already
+///    created or moved on), and its result is the answer.
 /// 3. The commit stores the response under the key (30 days). When another
 ///    writer changed the aggregate in between (ABORTED from the store), the
 ///    whole command runs again from 1, up to `max_attempts` times.

@@ -59,6 +59,12 @@ struct Commit {
   std::string dedupe_result;
   absl::Duration dedupe_ttl = absl::Hours(24 * 30);
   std::vector<IndexOp> index_ops;
+  /// Fences: secondary keys of the shard (suffixes, like index keys) that must
+  /// not exist. When one does, the commit changes nothing and fails with
+  /// FAILED_PRECONDITION whose message is the fence's value. A writer that
+  /// must stop a kind of commit in every shard before it acts (a call closing
+  /// stops submissions to it) raises the fence with ShardedIndex::RaiseFence.
+  std::vector<std::string> fences;
 };
 
 struct CommitResult {
@@ -82,7 +88,8 @@ class AggregateStore final {
   absl::StatusOr<std::vector<Versioned>> LoadMany(const std::string& type, const std::vector<std::string>& ids);
 
   /// ABORTED when the aggregate's version is not expected_version (another
-  /// writer won); UNAVAILABLE when Redis is unreachable or the outcome is
+  /// writer won); FAILED_PRECONDITION when a fence is up (Commit::fences);
+  /// UNAVAILABLE when Redis is unreachable or the outcome is
   /// unknown (retry with the same dedupe key); INVALID_ARGUMENT for a
   /// malformed commit.
   absl::StatusOr<CommitResult> Commit(const Commit& commit);

@@ -45,6 +45,20 @@ IndexOp IndexRemove(std::string key_suffix, std::string_view sort_key, std::stri
 /// The commit op adding `delta` to `field` of the counter hash `key_suffix`.
 IndexOp CounterAdd(std::string key_suffix, std::string field, int64_t delta);
 
+/// One entry of an ordered index: `key_suffix` holds "<sort key>|<id>".
+struct IndexEntry {
+  std::string key_suffix;
+  std::string sort_key;
+  std::string id;
+  friend auto operator<=>(const IndexEntry&, const IndexEntry&) = default;
+};
+/// The commit ops that move an aggregate from the entries it had (`before`;
+/// empty for a new aggregate) to the ones it has now: removes what is gone,
+/// adds what is new, leaves the rest alone. Services list an aggregate's
+/// entries in one function and commit IndexDiff(entries(old), entries(new)),
+/// so no transition forgets an index.
+std::vector<IndexOp> IndexDiff(const std::vector<IndexEntry>& before, const std::vector<IndexEntry>& after);
+
 struct IndexPage {
   std::vector<std::string> members;  // "<sort key>|<id>", in index order
   /// The cursor for the next page; empty when this page ended the index.
@@ -68,7 +82,24 @@ class ShardedIndex final {
   /// The counter hash summed over shards.
   absl::StatusOr<std::map<std::string, int64_t>> Counters(std::string_view key_suffix) const;
 
+  /// The hash `key_suffix` of every shard, merged (a read model kept per
+  /// shard, e.g. one researcher's commitments written by each aggregate's own
+  /// commit). Fields should be unique across shards (they name the writing
+  /// aggregate); when one is not, which shard's value wins is unspecified.
+  absl::StatusOr<std::map<std::string, std::string>> Fields(std::string_view key_suffix) const;
+
+  /// Sets the fence `key_suffix` in every shard to `reason` (see
+  /// Commit::fences): once this returns OK, no commit carrying that fence
+  /// succeeds in any shard, and any that succeeded did so before. Idempotent;
+  /// the fence stays until deleted. UNAVAILABLE when Redis is unreachable (the
+  /// fence may then be up in some shards: raise it again).
+  absl::Status RaiseFence(std::string_view key_suffix, std::string_view reason) const;
+
  private:
+  /// One `command` per shard, on that shard's `key_suffix`, pipelined.
+  absl::StatusOr<std::vector<Reply>> EveryShard(std::string_view command, std::string_view key_suffix,
+                                                const std::vector<std::string>& args = {}) const;
+
   RedisPool& pool_;
   Keyspace keyspace_;
 };

@@ -110,10 +110,15 @@ absl::StatusOr<v1::Application> ApplyApplicationUpdate(const v1::Application& cu
                                                        const v1::Call& call, absl::Time now);
 
 /// DRAFT → SUBMITTED after ValidateForSubmit; fills the computed costs and
-/// submitted_at. FAILED_PRECONDITION unless DRAFT (or when the window is closed).
+/// submitted_at. Also WITHDRAWN → SUBMITTED: an applicant who withdrew may
+/// submit again while the call is open (resubmission; withdrawn_at is
+/// cleared, submitted_at is the new instant). FAILED_PRECONDITION from
+/// SUBMITTED, or when the window is closed.
 absl::StatusOr<v1::Application> SubmitApplication(const v1::Application& current,
                                                   const v1::Call& call, const ProgramRule& program,
                                                   absl::Time now);
+/// DRAFT or WITHDRAWN: the states SubmitApplication starts from.
+bool IsSubmittable(v1::ApplicationState state);
 
 /// DRAFT or SUBMITTED → WITHDRAWN. FAILED_PRECONDITION when already withdrawn.
 absl::StatusOr<v1::Application> WithdrawApplication(const v1::Application& current, absl::Time now);
