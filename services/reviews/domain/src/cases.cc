@@ -21,10 +21,9 @@ std::string CaseIdForApplication(std::string_view application_id) {
 namespace {
 
 std::vector<Stage> StagesOf(const calls::v1::ReviewModel& model, const ReviewRules& rules) {
-  std::vector<Stage> stages;
-  for (int s : model.stages()) {
-    if (s != calls::v1::REVIEW_STAGE_UNSPECIFIED) stages.push_back(static_cast<Stage>(s));
-  }
+  std::vector<Stage> listed;
+  for (int s : model.stages()) listed.push_back(static_cast<Stage>(s));
+  std::vector<Stage> stages = DistinctStages(listed);
   return stages.empty() ? rules.stages : stages;
 }
 
@@ -85,8 +84,14 @@ std::optional<v1::CallReview> NoteSubmission(const std::optional<v1::CallReview>
     next.set_call_fiscal_year(submitted.call_fiscal_year());
     changed = true;
   }
-  if (next.stages().empty()) {
-    for (Stage s : StagesOf(submitted.review_model(), ctx.rules)) next.add_stages(s);
+  // The call's own review model wins over the program's defaults that a
+  // CallClosed arriving first may have filled in, until a stage is assigned.
+  const std::vector<Stage> stages = StagesOf(submitted.review_model(), ctx.rules);
+  const bool same = std::equal(stages.begin(), stages.end(), next.stages().begin(),
+                               next.stages().end());
+  if (!same && (next.stages().empty() || next.schedules().empty())) {
+    next.clear_stages();
+    for (Stage s : stages) next.add_stages(s);
     changed = true;
   }
   if (next.reviewers_per_proposal() == 0 && submitted.review_model().has_reviewers_per_proposal() &&
@@ -119,6 +124,9 @@ absl::StatusOr<v1::CallReview> CloseCallReview(const std::optional<v1::CallRevie
     next.set_institution_window_years(ctx.rules.institution_window_years);
   }
   if (next.program_id().empty()) next.set_program_id(closed.program_id());
+  if (next.stages().empty()) {
+    for (Stage s : ctx.rules.stages) next.add_stages(s);
+  }
   next.set_state(v1::CALL_REVIEW_STATE_CLOSED);
   *next.mutable_closed_at() = IsSet(closed.closed_at()) ? closed.closed_at() : ToTimestamp(ctx.now);
   next.set_expected_cases(closed.application_count());

@@ -1,5 +1,6 @@
 #include "tane/reviews/rules.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -44,11 +45,24 @@ v1::ReviewForm DefaultReviewForm(std::string_view program_id, Stage stage) {
   return form;
 }
 
+std::vector<Stage> DistinctStages(const std::vector<Stage>& stages) {
+  std::vector<Stage> out;
+  for (Stage s : stages) {
+    if (s != calls::v1::REVIEW_STAGE_UNSPECIFIED &&
+        std::find(out.begin(), out.end(), s) == out.end()) {
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
 ReviewRules ReviewRules::FromProgram(const calls::ProgramRule* program) {
   ReviewRules rules;
   if (program == nullptr) return rules;
   rules.program_id = program->id;
-  if (!program->review.stages.empty()) rules.stages = program->review.stages;
+  if (auto stages = DistinctStages(program->review.stages); !stages.empty()) {
+    rules.stages = std::move(stages);
+  }
   if (program->review.reviewers_per_proposal) {
     rules.reviewers_per_proposal = *program->review.reviewers_per_proposal;
   }

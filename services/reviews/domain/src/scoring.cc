@@ -59,9 +59,17 @@ int64_t ZScoreMicro(int64_t n, int64_t s, int64_t q, int64_t x) {
   if (n < 1) return 0;
   const i128 spread = i128{n} * q - i128{s} * s;
   if (spread <= 0) return 0;
-  const u128 root = IntegerSqrt(static_cast<u128>(spread) * kMicro * kMicro);
-  if (root == 0) return 0;
-  return FloorDiv((i128{n} * x - s) * kMicro * kMicro, static_cast<i128>(root));
+  // z·10^6 = a / √spread with a = (n·x − s)·10^6. For k >= 0,
+  // k <= |a| / √spread  ⟺  k²·spread <= a², so floor(|a| / √spread) is the
+  // integer square root of floor(a² / spread): exact, no rounded root.
+  const i128 a = (i128{n} * x - s) * kMicro;
+  const u128 abs_a = static_cast<u128>(a < 0 ? -a : a);
+  const u128 square = abs_a * abs_a;
+  const u128 d = static_cast<u128>(spread);
+  const u128 k = IntegerSqrt(square / d);
+  if (a >= 0) return static_cast<int64_t>(k);
+  const bool exact = k * k * d == square;
+  return -static_cast<int64_t>(k) - (exact ? 0 : 1);
 }
 
 void CollectReviewViolations(const v1::SubmitReviewRequest& request, const v1::ReviewForm& form,

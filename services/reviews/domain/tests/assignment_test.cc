@@ -128,6 +128,17 @@ TEST(SolveTest, WaitsForTheCallToCloseAndEveryCountedApplication) {
   EXPECT_TRUE(w.ReviewersOf("A2").empty());
 }
 
+TEST(SolveTest, ACallWithoutApplicationsSolvesToNothing) {
+  World w;
+  ASSERT_TRUE(w.AddReviewer(Rev("r", "", "inst-r", {"S1"})).ok());
+  ASSERT_TRUE(w.Close(0).ok());
+  auto solved = w.Solve();
+  ASSERT_TRUE(solved.ok()) << solved.status();
+  EXPECT_EQ(solved->run.cases(), 0);
+  EXPECT_TRUE(solved->transition.cases.empty());
+  EXPECT_FALSE(ReviewDeadline(*w.call, kDocument).has_value());
+}
+
 TEST(SolveTest, RequestValidationListsEveryProblem) {
   World w = SixCasesFiveReviewers();
   struct Row {

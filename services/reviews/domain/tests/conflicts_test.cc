@@ -324,3 +324,62 @@ TEST(ConflictReassignTest, ReassignRefusesAConflictedReviewer) {
 
 }  // namespace
 }  // namespace tane::reviews::testing
+
+namespace tane::reviews::testing {
+namespace {
+
+TEST(DeclareConflictTest, Refusals) {
+  World w;
+  for (const char* n : {"a", "b", "c"}) {
+    ASSERT_TRUE(w.AddReviewer(Rev(n, "", std::string("inst-r") + n, {"S1"})).ok());
+  }
+  ASSERT_TRUE(w.AddReviewer(Rev("far", "", "inst-far", {"S9"})).ok());
+  ASSERT_TRUE(w.Open({App("A1", kPi, "inst-kyoto", "S1")}).ok());
+  const std::string on = w.ReviewersOf("A1")[0];
+  struct Row {
+    const char* name;
+    common::v1::Actor actor;
+    std::string caller;  // reviewer record of the caller, if any
+    std::string reviewer_id;
+    std::string reason;
+    absl::StatusCode code;
+  };
+  const Row rows[] = {
+      {"no reason", w.As(on), on, "", " ", absl::StatusCode::kInvalidArgument},
+      {"reviewer not on the case", w.As("r-far"), "r-far", "", "x", absl::StatusCode::kNotFound},
+      {"reviewer for someone else", w.As(on), on, "r-far", "x",
+       absl::StatusCode::kPermissionDenied},
+      {"officer without a reviewer", Po(), "", "", "x", absl::StatusCode::kInvalidArgument},
+      {"officer, unknown reviewer", Po(), "", "r-nobody", "x", absl::StatusCode::kNotFound},
+  };
+  for (const Row& row : rows) {
+    v1::DeclareConflictRequest r;
+    r.set_case_id(w.Case("A1").case_id());
+    r.set_reviewer_id(row.reviewer_id);
+    r.set_reason(row.reason);
+    const v1::Reviewer* caller = row.caller.empty() ? nullptr : &w.Reviewer(row.caller);
+    EXPECT_EQ(DeclareConflict(*w.call, w.cases, w.pool, caller, r, w.Ctx(row.actor)).status().code(),
+              row.code)
+        << row.name;
+  }
+  // The officer declares for an unassigned reviewer: recorded, nothing released.
+  v1::DeclareConflictRequest r;
+  r.set_case_id(w.Case("A1").case_id());
+  r.set_reviewer_id("r-far");
+  r.set_reason("申告");
+  auto t = DeclareConflict(*w.call, w.cases, w.pool, nullptr, r, w.PoCtx());
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_TRUE(t->events.empty());
+  ASSERT_EQ(t->cases.size(), 1u);
+  const auto& c = t->cases[0];
+  ASSERT_EQ(c.conflicts_size(), 1);
+  EXPECT_FALSE(c.conflicts(0).recused());
+  EXPECT_EQ(c.conflicts(0).declared_by().subject(), "po-1");
+  w.Apply(*t);
+  EXPECT_EQ(DeclareConflict(*w.call, w.cases, w.pool, nullptr, r, w.PoCtx()).status().code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "declared twice";
+}
+
+}  // namespace
+}  // namespace tane::reviews::testing

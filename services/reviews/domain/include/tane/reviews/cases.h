@@ -40,15 +40,17 @@ absl::StatusOr<CaseTransition> OpenCase(const calls::v1::ApplicationSubmitted& s
 
 /// The call review after an ApplicationSubmitted: created (version 1,
 /// COLLECTING) on the call's first application, else filled in where it
-/// lacks what the snapshot tells (program, area, stages, N). nullopt when
-/// nothing changes.
+/// lacks what the snapshot tells (program, area, partner, N). The stages are
+/// the call's review model's (repeats dropped, see DistinctStages); they
+/// replace the program's defaults a CallClosed received first filled in, as
+/// long as no stage has been assigned. nullopt when nothing changes.
 std::optional<v1::CallReview> NoteSubmission(const std::optional<v1::CallReview>& current,
                                              const calls::v1::ApplicationSubmitted& submitted,
                                              const Context& ctx);
 
 /// CallClosed: COLLECTING (or absent) → CLOSED with closed_at and the count
-/// of applications submitted at closing. FAILED_PRECONDITION when already
-/// closed.
+/// of applications submitted at closing; stages from the rules when none are
+/// known yet. FAILED_PRECONDITION when already closed.
 absl::StatusOr<v1::CallReview> CloseCallReview(const std::optional<v1::CallReview>& current,
                                                const calls::v1::CallClosed& closed,
                                                const Context& ctx);

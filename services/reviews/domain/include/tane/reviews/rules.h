@@ -68,6 +68,12 @@ struct ReviewRules {
   v1::ReviewForm FormFor(Stage stage) const;
 };
 
+/// The stages in order with unspecified ones and repeats dropped. A program
+/// that lists two rounds of one kind (FOREST: 一次書類審査 and 二次書類審査,
+/// both document review) runs them here as one stage of that kind, with one
+/// assignment and one set of reviews.
+std::vector<Stage> DistinctStages(const std::vector<Stage>& stages);
+
 /// Criteria 1–5 each plus an overall score 1–5; a comment to the applicant
 /// is required; comments up to 4000 characters. The criteria are the usual
 /// ones of JST-style document review (practice): 独創性・新規性 (originality),

@@ -38,8 +38,9 @@ absl::StatusOr<CaseTransition> SubmitReview(const v1::ReviewCase& review_case,
 unsigned __int128 IntegerSqrt(unsigned __int128 v);
 
 /// The z-score of `x` against n scores with sum s and sum of squares q, in
-/// millionths rounded down: floor((n·x − s)·10^12 / isqrt((n·q − s²)·10^12)).
-/// 0 when n < 1 or the scores are all equal.
+/// millionths rounded down, exactly: floor((n·x − s)·10^6 / √(n·q − s²)),
+/// computed with 128-bit integers only. 0 when n < 1 or the scores are all
+/// equal. Scores up to ±10^6 and n up to 10^6 stay within range.
 int64_t ZScoreMicro(int64_t n, int64_t s, int64_t q, int64_t x);
 
 /// The call's ranking of `stage` (REVIEW_STAGE_UNSPECIFIED: the first stage)
