@@ -334,11 +334,14 @@ absl::Status Recuse(const v1::CallReview& cr, std::vector<v1::ReviewCase>& work,
   return absl::OkStatus();
 }
 
-size_t IndexOfCase(std::span<const v1::ReviewCase> cases, const std::string& case_id) {
+// The index of the case a command names; NOT_FOUND when it is not among `cases`.
+absl::StatusOr<size_t> TargetCase(std::span<const v1::ReviewCase> cases, const std::string& case_id,
+                                  const Context& ctx) {
+  if (auto s = internal::CheckActor(ctx); !s.ok()) return s;
   for (size_t i = 0; i < cases.size(); ++i) {
     if (cases[i].case_id() == case_id) return i;
   }
-  return cases.size();
+  return absl::NotFoundError(absl::StrCat("no case ", case_id));
 }
 
 }  // namespace
@@ -576,13 +579,20 @@ absl::StatusOr<CaseTransition> SetPairRule(const v1::ReviewCase& review_case,
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot set a pin or forbid: the case is ", CaseStateName(review_case.state())));
   }
-  if (StageAssigned(review_case, stage)) {
+  const v1::StageAssignment* assigned = FindStageAssignment(review_case, stage);
+  if (StageAssigned(review_case, stage) && !assigned->has_shortfall()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the ", StageName(stage), " stage of case ", review_case.case_id(),
-        " is already assigned; change reviewers with :reassign"));
+        " is fully assigned; change reviewers with :reassign"));
   }
   const v1::Reviewer* reviewer = FindReviewer(pool, request.reviewer_id());
   if (reviewer == nullptr) return absl::NotFoundError(absl::StrCat("no reviewer ", request.reviewer_id()));
+  if (request.kind() == v1::PAIR_RULE_KIND_FORBID && assigned != nullptr &&
+      IsCurrentIn(*assigned, request.reviewer_id())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        request.reviewer_id(), " already reviews case ", review_case.case_id(),
+        "; remove them with :reassign"));
+  }
 
   v1::ReviewCase next = review_case;
   auto* rules = next.mutable_pair_rules();
@@ -636,9 +646,9 @@ absl::StatusOr<CallTransition> DeclareConflict(const v1::CallReview& call_review
                                                const v1::Reviewer* caller,
                                                const v1::DeclareConflictRequest& request,
                                                const Context& ctx) {
-  if (auto s = internal::CheckActor(ctx); !s.ok()) return s;
-  const size_t t = IndexOfCase(cases, request.case_id());
-  if (t == cases.size()) return absl::NotFoundError(absl::StrCat("no case ", request.case_id()));
+  const auto target_index = TargetCase(cases, request.case_id(), ctx);
+  if (!target_index.ok()) return target_index.status();
+  const size_t t = *target_index;
   const v1::ReviewCase& target = cases[t];
   const v1::Reviewer* reviewer = nullptr;
   if (ctx.actor.role() == "reviewer") {
@@ -705,9 +715,9 @@ absl::StatusOr<CallTransition> ReassignReviewer(const v1::CallReview& call_revie
                                                 std::span<const v1::Reviewer> pool,
                                                 const v1::ReassignReviewerRequest& request,
                                                 const Context& ctx) {
-  if (auto s = internal::CheckActor(ctx); !s.ok()) return s;
-  const size_t t = IndexOfCase(cases, request.case_id());
-  if (t == cases.size()) return absl::NotFoundError(absl::StrCat("no case ", request.case_id()));
+  const auto target_index = TargetCase(cases, request.case_id(), ctx);
+  if (!target_index.ok()) return target_index.status();
+  const size_t t = *target_index;
   const v1::ReviewCase& target = cases[t];
   Violations v;
   if (request.remove_reviewer_id().empty()) v.Add("remove_reviewer_id", "is required");
@@ -788,12 +798,15 @@ absl::StatusOr<CallTransition> ReassignReviewer(const v1::CallReview& call_revie
     added.push_back(add->reviewer_id());
   }
   v1::ReviewCase& c = work[t];
-  // The removed reviewer stays off this case in later runs.
+  // The removed reviewer stays off this case in later runs; an earlier forbid
+  // of the one the officer added gives way to that explicit choice.
   auto* rules = c.mutable_pair_rules();
   rules->erase(std::remove_if(rules->begin(), rules->end(),
                               [&](const v1::PairRule& r) {
                                 return r.stage() == stage &&
-                                       r.reviewer_id() == request.remove_reviewer_id();
+                                       (r.reviewer_id() == request.remove_reviewer_id() ||
+                                        (add != nullptr && r.reviewer_id() == add->reviewer_id() &&
+                                         r.kind() == v1::PAIR_RULE_KIND_FORBID));
                               }),
                rules->end());
   auto* forbid = rules->Add();

@@ -54,13 +54,10 @@ class ConflictPathTest : public ::testing::TestWithParam<PathCase> {
       case Path::kSameInstitutionNow:
         x.mutable_affiliations(0)->set_institution_id("inst-kyoto");
         break;
-      case Path::kSameInstitutionWithinWindow: {
-        auto* past = x.add_affiliations();
-        past->set_institution_id("inst-osaka");
-        *past->mutable_start_time() = ToTimestamp(Jst(2008, 4, 1));
-        *past->mutable_end_time() = ToTimestamp(Jst(2015, 4, 1));  // 2 years before closing
+      case Path::kSameInstitutionWithinWindow:
+        // Left the co-investigator's institution 2 years before closing.
+        AddPastAffiliation(x, "inst-osaka", Jst(2008, 4, 1), Jst(2015, 4, 1));
         break;
-      }
       case Path::kCoauthor:
         AddRelation(x, kCo, v1::RELATION_KIND_COAUTHOR);
         break;
@@ -233,10 +230,7 @@ TEST(ConflictWindowTest, PastAffiliationCountsForTheConfiguredYears) {
     ASSERT_TRUE(w.Submit(App("A1", kPi, "inst-kyoto", "S1")).ok());
     ASSERT_TRUE(w.Close().ok());
     v1::Reviewer r = Rev("x", "", "inst-elsewhere", {"S1"});
-    auto* past = r.add_affiliations();
-    past->set_institution_id("inst-kyoto");
-    *past->mutable_start_time() = ToTimestamp(Jst(2000, 4, 1));
-    *past->mutable_end_time() = ToTimestamp(row.ended);
+    AddPastAffiliation(r, "inst-kyoto", Jst(2000, 4, 1), row.ended);
     ASSERT_TRUE(w.AddReviewer(r).ok());
     const auto conflicts = ConflictsOf(w.Case("A1"), w.pool[0], *w.call, w.now);
     EXPECT_EQ(!conflicts.empty(), row.conflicted)
@@ -250,9 +244,7 @@ TEST(ConflictWindowTest, SolveRequestOverridesTheWindow) {
   ASSERT_TRUE(w.Submit(App("A1", kPi, "inst-kyoto", "S1")).ok());
   ASSERT_TRUE(w.Close().ok());
   v1::Reviewer r = Rev("x", "", "inst-elsewhere", {"S1"});
-  auto* past = r.add_affiliations();
-  past->set_institution_id("inst-kyoto");
-  *past->mutable_end_time() = ToTimestamp(Jst(2012, 4, 1));  // 5 years before closing
+  AddPastAffiliation(r, "inst-kyoto", absl::InfinitePast(), Jst(2012, 4, 1));  // 5 years before
   ASSERT_TRUE(w.AddReviewer(r).ok());
   ASSERT_TRUE(w.AddReviewer(Rev("c1", "", "inst-c1", {"S1"})).ok());
   v1::SolveAssignmentRequest request;

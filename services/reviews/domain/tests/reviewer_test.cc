@@ -229,10 +229,7 @@ TEST(ReviewerTest, Languages) {
 
 TEST(ReviewerTest, EngineViewCarriesPeriodsAndRelations) {
   v1::Reviewer r = Valid();
-  auto* past = r.add_affiliations();
-  past->set_institution_id("inst-old");
-  *past->mutable_start_time() = ToTimestamp(Jst(2005, 4, 1));
-  *past->mutable_end_time() = ToTimestamp(Jst(2010, 3, 31));
+  AddPastAffiliation(r, "inst-old", Jst(2005, 4, 1), Jst(2010, 3, 31));
   const std::pair<const char*, v1::RelationKind> relations[] = {
       {"30000002", v1::RELATION_KIND_COAUTHOR}, {"30000003", v1::RELATION_KIND_COLLABORATOR},
       {"30000004", v1::RELATION_KIND_RELATIVE}, {"30000005", v1::RELATION_KIND_SUPERVISOR},

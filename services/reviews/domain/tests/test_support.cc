@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include <algorithm>
+
 #include "tane/core/time.h"
 
 namespace tane::reviews::testing {
@@ -69,6 +71,14 @@ v1::Reviewer Rev(const std::string& name, const std::string& researcher_id,
   r.add_languages("ja");
   r.set_max_load_per_call(max_load);
   return r;
+}
+
+void AddPastAffiliation(v1::Reviewer& reviewer, const std::string& institution, absl::Time from,
+                        absl::Time to) {
+  auto* past = reviewer.add_affiliations();
+  past->set_institution_id(institution);
+  if (from != absl::InfinitePast()) *past->mutable_start_time() = ToTimestamp(from);
+  *past->mutable_end_time() = ToTimestamp(to);
 }
 
 std::vector<std::string> ViolationFields(const absl::Status& status) {
@@ -223,6 +233,7 @@ std::vector<std::string> World::ReviewersOf(const std::string& application_id, S
   const auto* sa = FindStageAssignment(c, stage == calls::v1::REVIEW_STAGE_UNSPECIFIED ? c.stage() : stage);
   if (sa == nullptr) return out;
   for (const auto& r : sa->reviewers()) out.push_back(r.reviewer_id());
+  std::sort(out.begin(), out.end());
   return out;
 }
 

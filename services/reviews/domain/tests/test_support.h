@@ -46,6 +46,10 @@ v1::Reviewer Rev(const std::string& name, const std::string& researcher_id,
                  const std::string& institution, std::vector<std::string> sections,
                  int max_load = 10);
 
+/// Adds a past affiliation [from, to) at `institution`.
+void AddPastAffiliation(v1::Reviewer& reviewer, const std::string& institution, absl::Time from,
+                        absl::Time to);
+
 /// The field paths of the violations a status carries.
 std::vector<std::string> ViolationFields(const absl::Status& status);
 
@@ -88,7 +92,7 @@ class World {
 
   v1::ReviewCase& Case(const std::string& application_id);
   const v1::Reviewer& Reviewer(const std::string& reviewer_id) const;
-  /// Current reviewer ids of the case's `stage` (default: its current one).
+  /// Current reviewer ids of the case's `stage` (default: its current one), sorted.
   std::vector<std::string> ReviewersOf(const std::string& application_id,
                                        Stage stage = calls::v1::REVIEW_STAGE_UNSPECIFIED);
   std::vector<const v1::ReviewersAssigned*> AssignedEvents() const;

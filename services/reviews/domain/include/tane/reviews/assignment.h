@@ -46,11 +46,13 @@ absl::StatusOr<SolveResult> SolveAssignment(const v1::CallReview& call_review,
                                             const v1::SolveAssignmentRequest& request,
                                             const Context& ctx);
 
-/// Pins, forbids or clears a reviewer on a case for a stage not yet
-/// assigned. FAILED_PRECONDITION once the stage is assigned (use
-/// ReassignReviewer) or the case is no longer in review; INVALID_ARGUMENT
-/// for a pin on a conflicted or inactive reviewer or more pins than N;
-/// NOT_FOUND for an unknown reviewer or, with CLEAR, no rule on that pair.
+/// Pins, forbids or clears a reviewer on a case for the stage's next run:
+/// before the stage is assigned, or while it is short of reviewers (the next
+/// run fills the gap). FAILED_PRECONDITION once the stage is fully assigned
+/// (use ReassignReviewer), for a forbid of a current reviewer, or when the
+/// case is no longer in review; INVALID_ARGUMENT for a pin on a conflicted
+/// or suspended reviewer or more pins than N; NOT_FOUND for an unknown
+/// reviewer or, with CLEAR, no rule on that pair.
 absl::StatusOr<CaseTransition> SetPairRule(const v1::ReviewCase& review_case,
                                            const v1::CallReview& call_review,
                                            std::span<const v1::Reviewer> pool,
@@ -75,7 +77,8 @@ absl::StatusOr<CallTransition> DeclareConflict(const v1::CallReview& call_review
 
 /// Manual reassignment in the case's current stage, recorded with who and
 /// why; the removed reviewer is also forbidden on the case for that stage so
-/// a later run does not bring them back. FAILED_PRECONDITION when the case is
+/// a later run does not bring them back (and a forbid of the one added is
+/// lifted). FAILED_PRECONDITION when the case is
 /// not in review, the stage is not assigned, the removed reviewer is not
 /// assigned, or the added one is already on the case, conflicted, not
 /// available or at their load cap; INVALID_ARGUMENT without a reason;
