@@ -111,6 +111,7 @@ StageProblem BuildStageProblem(const BuildInput& in, std::vector<std::string>& n
     }
   }
   absl::flat_hash_map<std::string, const assignment::Reviewer*> engine_reviewer;
+  absl::flat_hash_set<std::string> takes_new_ids;
   p.instance.reviewers.reserve(in.pool.size());
   for (const auto& r : in.pool) {
     assignment::Reviewer er = ToEngineReviewer(r);
@@ -123,6 +124,7 @@ StageProblem BuildStageProblem(const BuildInput& in, std::vector<std::string>& n
     const int capacity =
         r.max_load_per_call() - (other == other_load.end() ? 0 : other->second);
     // Reviewers who take nothing new still hold their current assignments.
+    if (takes_new) takes_new_ids.insert(r.reviewer_id());
     er.available = takes_new || held_here > 0;
     er.max_load = takes_new ? std::max(capacity, held_here) : held_here;
     p.instance.reviewers.push_back(std::move(er));
@@ -183,7 +185,7 @@ StageProblem BuildStageProblem(const BuildInput& in, std::vector<std::string>& n
       if (auto conflict = assignment::FindConflict(proposal, er, p.options.conflicts,
                                                    p.instance.declared_conflicts)) {
         notes.push_back(absl::StrCat(what, " skipped: conflicted (", ConflictText(*conflict), ")"));
-      } else if (!er.available) {
+      } else if (!takes_new_ids.contains(rule.reviewer_id())) {
         notes.push_back(absl::StrCat(what, " skipped: the reviewer takes no new assignments"));
       } else if (pinned_here >= in.n) {
         notes.push_back(absl::StrCat(what, " skipped: the case already has ", in.n, " reviewers"));

@@ -184,8 +184,4 @@ int ReviewersFor(const v1::CallReview& call_review, const ReviewRules& rules) {
                                                   : rules.reviewers_per_proposal;
 }
 
-std::string ActorLabel(const common::v1::Actor& actor) {
-  return absl::StrCat(actor.role(), ":", actor.subject());
-}
-
 }  // namespace tane::reviews::internal

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -60,9 +59,7 @@ int StageIndex(const v1::CallReview& call_review, Stage stage);
 /// `stage`, or the call's first stage when unspecified.
 Stage ResolveStage(const v1::CallReview& call_review, Stage stage);
 
-/// N for `stage`: the call's, else the rules'.
+/// N of the call: its review model's, else the rules'.
 int ReviewersFor(const v1::CallReview& call_review, const ReviewRules& rules);
-
-std::string ActorLabel(const common::v1::Actor& actor);
 
 }  // namespace tane::reviews::internal
