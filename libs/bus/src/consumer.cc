@@ -108,15 +108,24 @@ void Consumer::UpdateLag() {
   if (consumer_->assignment(parts) != RdKafka::ERR_NO_ERROR) return;
   consumer_->position(parts);
   int64_t total = 0;
+  std::vector<PartitionLag> lags;
   for (auto* tp : parts) {
     int64_t low = 0, high = 0;
     if (consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) == RdKafka::ERR_NO_ERROR &&
         tp->offset() >= 0 && high >= tp->offset()) {
       total += high - tp->offset();
+      lags.push_back({tp->topic(), tp->partition(), high - tp->offset()});
     }
   }
   RdKafka::TopicPartition::destroy(parts);
   lag_.store(total);
+  std::lock_guard lock(lags_mu_);
+  partition_lags_ = std::move(lags);
+}
+
+std::vector<PartitionLag> Consumer::partition_lags() const {
+  std::lock_guard lock(lags_mu_);
+  return partition_lags_;
 }
 
 bool Consumer::DeadLetter(RdKafka::Message& msg, const std::string& payload, const absl::Status& reason) {

@@ -108,4 +108,16 @@ bool Producer::fatal() const {
   return producer_->fatal_error(reason) != RdKafka::ERR_NO_ERROR;
 }
 
+absl::Status Producer::Ping(absl::Duration timeout) {
+  RdKafka::Metadata* raw = nullptr;
+  const RdKafka::ErrorCode code =
+      producer_->metadata(/*all_topics=*/false, /*only_rkt=*/nullptr, &raw,
+                          static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("kafka metadata request failed: ", RdKafka::err2str(code)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace tane::bus

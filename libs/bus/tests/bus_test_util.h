@@ -16,46 +16,11 @@
 #include "tane/core/ids.h"
 #include "tane/store/aggregate_store.h"
 #include "tane/testing/fixtures.h"
+#include "tane/testing/topics.h"
 
 namespace tane::bus::test {
 
-// Reads a topic from the beginning with a fresh group.
-class TopicReader {
- public:
-  TopicReader(const std::string& bootstrap, const std::string& topic) {
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    std::string err;
-    conf->set("bootstrap.servers", bootstrap, err);
-    conf->set("group.id", "reader-" + tane::core::NewUuid(), err);
-    conf->set("auto.offset.reset", "earliest", err);
-    conf->set("enable.auto.commit", "false", err);
-    consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
-    consumer_->subscribe({topic});
-  }
-  ~TopicReader() { consumer_->close(); }
-
-  // Polls until `count` messages have been read or the timeout passes.
-  bool ReadAtLeast(size_t count, absl::Duration timeout = absl::Seconds(60)) {
-    return tane::testing::WaitFor(
-        [&] {
-          std::unique_ptr<RdKafka::Message> m(consumer_->consume(50));
-          if (m->err() == RdKafka::ERR_NO_ERROR) {
-            tane::common::v1::EventEnvelope e;
-            e.ParseFromArray(m->payload(), static_cast<int>(m->len()));
-            messages.push_back(e);
-            headers.push_back(m->headers() != nullptr ? m->headers()->get_all() : std::vector<RdKafka::Headers::Header>{});
-          }
-          return messages.size() >= count;
-        },
-        timeout, absl::ZeroDuration());
-  }
-
-  std::vector<tane::common::v1::EventEnvelope> messages;
-  std::vector<std::vector<RdKafka::Headers::Header>> headers;
-
- private:
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-};
+using tane::testing::TopicReader;
 
 // librdkafka's default 45 s session timeout would make every rebalance in a
 // test wait that long when a member leaves.

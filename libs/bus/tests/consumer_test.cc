@@ -97,7 +97,7 @@ TEST_F(ConsumerTest, PoisonEventGoesToDeadLetterTopicAndOthersContinue) {
   ASSERT_TRUE(dlq.ReadAtLeast(1));
   EXPECT_EQ(dlq.messages[0].type(), "tane.test.Poison");
   bool has_error = false;
-  for (const auto& h : dlq.headers[0]) has_error |= h.key() == "error";
+  for (const auto& h : dlq.headers[0]) has_error |= h.first == "error";
   EXPECT_TRUE(has_error);
 }
 

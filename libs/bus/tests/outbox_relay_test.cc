@@ -54,7 +54,7 @@ TEST_F(OutboxRelayTest, PublishesEveryEntryOnceInOrderPerAggregate) {
   EXPECT_EQ(test::ExpectFirstSeenInOrder(reader.messages, 15), 300u);
   // Headers carry the event id and type for consumers that route on them.
   ASSERT_FALSE(reader.headers[0].empty());
-  EXPECT_EQ(reader.headers[0][0].key(), "event-id");
+  EXPECT_EQ(reader.headers[0][0].first, "event-id");
 }
 
 TEST_F(OutboxRelayTest, BackgroundLoopDrainsNewCommits) {

@@ -33,11 +33,13 @@ ServiceConfig ServiceConfig::Defaults(std::string service_name, int grpc_port, i
   return config;
 }
 
+std::string ServiceConfig::DefaultCatalogPath() { return TANE_DEFAULT_CATALOG_PATH; }
+
 std::string ServiceConfig::Describe() const {
   return "service=" + service_name + " grpc_addr=" + grpc_addr + " metrics_addr=" + metrics_addr +
          " redis_addr=" + redis_addr + " redis_pool_size=" + std::to_string(redis_pool_size) +
          " kafka_bootstrap=" + kafka_bootstrap + " shards=" + std::to_string(shards) + " log_level=" + log_level +
-         " internal_token=" + (internal_token.empty() ? "(none)" : "(set)");
+         " internal_token=" + (internal_token.empty() ? "(none)" : "(set)") + " catalog=" + catalog_path;
 }
 
 absl::Status ValidateConfig(const ServiceConfig& c) {
@@ -52,6 +54,7 @@ absl::Status ValidateConfig(const ServiceConfig& c) {
   if (c.redis_pool_size < 1 || c.redis_pool_size > 1024) problem("--redis-pool-size must be 1..1024");
   if (c.kafka_bootstrap.empty()) problem("--kafka-bootstrap is empty");
   if (c.shards < 1 || c.shards > 16384) problem("--shards must be 1..16384");
+  if (c.catalog_path.empty()) problem("--catalog is empty");
   if (!telemetry::ParseLogLevel(c.log_level)) problem("--log-level must be debug, info, warn or error");
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(problems);
@@ -86,6 +89,9 @@ absl::StatusOr<ServiceConfig> ParseConfig(int argc, const char* const* argv, Ser
   app.add_option("--internal-token", config.internal_token,
                  "Secret the gateway presents in x-tane-internal-token; empty: identity metadata trusted (dev)")
       ->envname("TANE_INTERNAL_TOKEN");
+  app.add_option("--catalog", config.catalog_path, "Program catalog (programs.yaml)")
+      ->envname("TANE_CATALOG")
+      ->capture_default_str();
   if (extra) extra(app);
 
   try {

@@ -148,7 +148,12 @@ void ServiceHost::AddService(grpc::Service* service) { services_.push_back(servi
 
 void ServiceHost::AddReadinessCheck(std::string name, std::function<absl::Status()> check) {
   std::lock_guard lock(mu_);
-  checks_.push_back({std::move(name), std::move(check)});
+  checks_.push_back({std::move(name), std::move(check), /*gates_readiness=*/true});
+}
+
+void ServiceHost::AddDependencyCheck(std::string name, std::function<absl::Status()> check) {
+  std::lock_guard lock(mu_);
+  checks_.push_back({std::move(name), std::move(check), /*gates_readiness=*/false});
 }
 
 void ServiceHost::AddShutdownHook(std::string name, std::function<void()> hook) {
@@ -264,12 +269,17 @@ void ServiceHost::ReadinessLoop() {
     for (const Check& check : checks) {
       const absl::Status status = check.fn();
       const bool ok = status.ok();
-      all_ok = all_ok && ok;
+      if (check.gates_readiness) all_ok = all_ok && ok;
+      metrics_
+          .GaugeFamily("tane_dependency_up", "1 while the dependency's check passes, 0 while it fails")
+          .Add({{"service", config_.service_name}, {"dependency", check.name}})
+          .Set(ok ? 1 : 0);
       auto it = last.find(check.name);
       // Logged on transitions only, so a down dependency is one line, not one per second.
       if (it == last.end() || it->second != ok) {
         if (!ok) {
-          tel::LogWarn("readiness check failing", {{"check", check.name}, {"error", status}});
+          tel::LogWarn(check.gates_readiness ? "readiness check failing" : "dependency check failing (still serving)",
+                       {{"check", check.name}, {"error", status}});
         } else if (it != last.end()) {
           tel::LogInfo("readiness check passing again", {{"check", check.name}});
         }

@@ -14,7 +14,8 @@ using ::testing::HasSubstr;
 
 constexpr const char* kEnvNames[] = {"TANE_GRPC_ADDR",       "TANE_METRICS_ADDR",    "TANE_REDIS_ADDR",
                                      "TANE_REDIS_POOL_SIZE", "TANE_KAFKA_BOOTSTRAP", "TANE_SHARDS",
-                                     "TANE_LOG_LEVEL",       "TANE_INTERNAL_TOKEN",  "TANE_TEST_EXTRA"};
+                                     "TANE_LOG_LEVEL",       "TANE_INTERNAL_TOKEN",  "TANE_TEST_EXTRA",
+                                     "TANE_CATALOG"};
 
 class ConfigTest : public ::testing::Test {
  protected:
@@ -112,11 +113,11 @@ TEST_F(ConfigTest, HelpListsEveryOptionWithDefaultAndEnvironmentName) {
   const std::string help = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(config.status().code(), absl::StatusCode::kCancelled);
   for (const char* flag : {"--grpc-addr", "--metrics-addr", "--redis-addr", "--redis-pool-size", "--kafka-bootstrap",
-                           "--shards", "--log-level", "--internal-token"}) {
+                           "--shards", "--log-level", "--internal-token", "--catalog"}) {
     EXPECT_THAT(help, HasSubstr(flag));
   }
   for (const char* env : {"TANE_GRPC_ADDR", "TANE_METRICS_ADDR", "TANE_REDIS_ADDR", "TANE_REDIS_POOL_SIZE",
-                          "TANE_KAFKA_BOOTSTRAP", "TANE_SHARDS", "TANE_LOG_LEVEL", "TANE_INTERNAL_TOKEN"}) {
+                          "TANE_KAFKA_BOOTSTRAP", "TANE_SHARDS", "TANE_LOG_LEVEL", "TANE_INTERNAL_TOKEN", "TANE_CATALOG"}) {
     EXPECT_THAT(help, HasSubstr(env));
   }
   EXPECT_THAT(help, HasSubstr("127.0.0.1:7101"));

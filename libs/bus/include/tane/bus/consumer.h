@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +45,12 @@ struct ConsumerOptions {
   std::map<std::string, std::string> extra;
 };
 
+struct PartitionLag {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t lag = 0;  // high watermark - position
+};
+
 class Consumer final {
  public:
   using Handler = std::function<absl::Status(const tane::common::v1::EventEnvelope&)>;
@@ -62,6 +69,9 @@ class Consumer final {
   int64_t dead_lettered() const { return dead_lettered_.load(); }
   /// Sum over assigned partitions of (high watermark - committed position).
   int64_t lag() const { return lag_.load(); }
+  /// The same per assigned partition, as of the last update (about once a
+  /// second while running). Thread-safe.
+  std::vector<PartitionLag> partition_lags() const;
 
  private:
   Consumer() = default;
@@ -78,6 +88,8 @@ class Consumer final {
   std::atomic<int64_t> applied_{0};
   std::atomic<int64_t> dead_lettered_{0};
   std::atomic<int64_t> lag_{0};
+  mutable std::mutex lags_mu_;
+  std::vector<PartitionLag> partition_lags_;
   std::thread thread_;
 };
 

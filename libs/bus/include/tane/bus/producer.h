@@ -55,6 +55,10 @@ class Producer final {
   /// Waits until every queued message has a delivery report.
   absl::Status Flush(absl::Duration timeout);
 
+  /// OK when a broker answered a metadata request within `timeout`;
+  /// UNAVAILABLE otherwise. For readiness reporting.
+  absl::Status Ping(absl::Duration timeout);
+
   /// True after an unrecoverable error of the idempotent producer; it must be
   /// recreated.
   bool fatal() const;

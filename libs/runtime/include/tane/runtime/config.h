@@ -12,6 +12,9 @@
 ///   --shards           TANE_SHARDS            8 (fixed for the life of the data)
 ///   --log-level        TANE_LOG_LEVEL         info (debug|info|warn|error)
 ///   --internal-token   TANE_INTERNAL_TOKEN    "" (dev: identity metadata trusted as sent)
+///   --catalog          TANE_CATALOG           the program catalog shipped in the source tree
+///                                             (services/calls/catalog/programs.yaml); containers
+///                                             set /etc/tane/programs.yaml
 ///
 /// `--help` prints every option with its default and environment name.
 
@@ -43,6 +46,11 @@ struct ServiceConfig {
   std::string log_level = "info";
   /// Shared secret the gateway presents in "x-tane-internal-token"; see identity.h.
   std::string internal_token;
+  /// The program catalog (programs.yaml): shipped data every service reads at start.
+  std::string catalog_path = DefaultCatalogPath();
+
+  /// The catalog in the source tree this binary was built from.
+  static std::string DefaultCatalogPath();
 
   /// The documented defaults for a service listening on 127.0.0.1:grpc_port
   /// and serving metrics on 127.0.0.1:metrics_port (0: no exposer).

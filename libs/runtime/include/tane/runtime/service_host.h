@@ -81,6 +81,12 @@ class ServiceHost final {
   /// should bound its own time (a hung check holds readiness where it was).
   /// Any time.
   void AddReadinessCheck(std::string name, std::function<absl::Status()> check);
+  /// Like a readiness check, but a failure does not take the service out of
+  /// SERVING: for dependencies the service can work without for a while
+  /// (Kafka: writes still commit to Redis and the outbox holds the events).
+  /// Failures and recoveries are logged. Every check, gating or not, is
+  /// exported as tane_dependency_up{service,dependency} (1 passing, 0 failing).
+  void AddDependencyCheck(std::string name, std::function<absl::Status()> check);
   /// Runs during shutdown, after the server drained, in reverse order of
   /// registration. Any time before shutdown starts.
   void AddShutdownHook(std::string name, std::function<void()> hook);
@@ -118,6 +124,7 @@ class ServiceHost final {
   struct Check {
     std::string name;
     std::function<absl::Status()> fn;
+    bool gates_readiness = true;
   };
   struct Hook {
     std::string name;

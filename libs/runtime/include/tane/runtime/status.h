@@ -10,6 +10,7 @@
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace tane::runtime {
 
@@ -22,5 +23,15 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 /// so tane::core::ViolationsOf() works on the result. Malformed details are
 /// dropped (the code and message are kept).
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+/// The end of a unary handler: copies the value into `*out` and returns OK,
+/// or returns the error as a grpc::Status.
+///   return runtime::Reply(service_.GetCall(ctx, *request), response);
+template <typename T>
+grpc::Status Reply(absl::StatusOr<T> result, T* out) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *out = *std::move(result);
+  return grpc::Status::OK;
+}
 
 }  // namespace tane::runtime
