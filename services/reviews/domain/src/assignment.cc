@@ -359,6 +359,8 @@ absl::StatusOr<SolveResult> SolveAssignment(const v1::CallReview& call_review,
       !s.ok()) {
     return s;
   }
+  absl::flat_hash_map<std::string, const v1::Reviewer*> by_id;
+  for (const auto& r : pool) by_id[r.reviewer_id()] = &r;
   const Stage stage = internal::ResolveStage(call_review, request.stage());
   const int n = request.reviewers_per_proposal() > 0 ? request.reviewers_per_proposal()
                                                      : internal::ReviewersFor(call_review, ctx.rules);
@@ -382,7 +384,7 @@ absl::StatusOr<SolveResult> SolveAssignment(const v1::CallReview& call_review,
     v.Add("required_language", "must be a BCP 47 language tag such as en");
   }
   for (int i = 0; i < request.reviewer_ids_size(); ++i) {
-    if (FindReviewer(pool, request.reviewer_ids(i)) == nullptr) {
+    if (!by_id.contains(request.reviewer_ids(i))) {
       v.Add(absl::StrCat("reviewer_ids[", i, "]"),
             absl::StrCat("no reviewer ", request.reviewer_ids(i)));
     }
@@ -416,7 +418,8 @@ absl::StatusOr<SolveResult> SolveAssignment(const v1::CallReview& call_review,
     if (sa == nullptr) continue;
     std::vector<std::pair<std::string, std::string>> drop;
     for (const auto& r : sa->reviewers()) {
-      const v1::Reviewer* reviewer = FindReviewer(pool, r.reviewer_id());
+      const auto found = by_id.find(r.reviewer_id());
+      const v1::Reviewer* reviewer = found == by_id.end() ? nullptr : found->second;
       if (reviewer == nullptr) {
         return absl::FailedPreconditionError(absl::StrCat(
             "reviewer ", r.reviewer_id(), " of case ", c.case_id(), " is not in the pool given"));
