@@ -210,6 +210,16 @@ class ReviewsServiceTest : public ::testing::Test {
     return "";
   }
 
+  /// Three reviewers, case A1 assigned; returns one of A1's reviewers.
+  std::string OneCaseAssigned() {
+    for (const char* n : {"a", "b", "c"}) AddReviewer(n, std::string("inst-") + n);
+    Publish({Submitted("A1", "inst-kyoto"), Closed(1)});
+    WaitForAssignments(1);
+    auto c = GetCase("A1");
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() && !ReviewersOf(*c).empty() ? ReviewersOf(*c)[0] : "";
+  }
+
   grpc::Status Review(const std::string& app_id, const std::string& name, int score, v1::Review* out) {
     v1::SubmitReviewRequest request;
     request.set_case_id(CaseIdForApplication(app_id));
@@ -281,12 +291,8 @@ TEST_F(ReviewsServiceTest, CallClosedAssignsReviewersWithoutConflicts) {
 }
 
 TEST_F(ReviewsServiceTest, DeclaredConflictRecusesAndRefills) {
-  for (const char* n : {"a", "b", "c"}) AddReviewer(n, std::string("inst-") + n);
-  Publish({Submitted("A1", "inst-kyoto"), Closed(1)});
-  WaitForAssignments(1);
-  auto before = GetCase("A1");
-  ASSERT_TRUE(before.ok());
-  const std::string recused = ReviewersOf(*before)[0];
+  const std::string recused = OneCaseAssigned();
+  ASSERT_FALSE(recused.empty());
   const std::string name = NameOf(recused);
   ASSERT_TRUE(GetCase("A1", ReviewerIdentity(name)).ok()) << "assigned: sees the case";
 
@@ -332,12 +338,8 @@ TEST_F(ReviewsServiceTest, DeclaredConflictRecusesAndRefills) {
 }
 
 TEST_F(ReviewsServiceTest, StandingConflictDeclaredLaterRecusesFromAssignedCases) {
-  for (const char* n : {"a", "b", "c"}) AddReviewer(n, std::string("inst-") + n);
-  Publish({Submitted("A1", "inst-kyoto"), Closed(1)});
-  WaitForAssignments(1);
-  auto before = GetCase("A1");
-  ASSERT_TRUE(before.ok());
-  const std::string recused = ReviewersOf(*before)[0];
+  const std::string recused = OneCaseAssigned();
+  ASSERT_FALSE(recused.empty());
   const std::string name = NameOf(recused);
   // The reviewer declares the PI (10000001) a relative on their own record.
   v1::AddStandingConflictRequest request;

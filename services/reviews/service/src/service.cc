@@ -195,8 +195,7 @@ absl::StatusOr<v1::ReviewCase> ReviewsService::MutateCase(const Caller& caller,
       [&](const CallData& after, const Context& ctx) -> absl::StatusOr<v1::ReviewCase> {
         const v1::ReviewCase* c = FindCase(after, case_id);
         if (c == nullptr) return absl::NotFoundError(absl::StrCat("no case ", case_id));
-        const Viewer viewer{caller.actor, caller.reviewer ? &*caller.reviewer : nullptr};
-        auto view = ViewCase(*c, after.review.value, viewer, ctx.now);
+        auto view = ViewCase(*c, after.review.value, caller.viewer(), ctx.now);
         if (absl::IsNotFound(view.status()) && caller.actor.role() == "reviewer") {
           // A reviewer who has just recused themselves sees only that it is done.
           v1::ReviewCase done;
@@ -400,252 +399,240 @@ void ReviewsService::RecuseAfterProfileChange(const Caller& caller, const std::s
   }
 }
 
+template <typename Response>
+grpc::Status ReviewsService::Serve(
+    const grpc::ServerContext& context, Response* response,
+    const std::function<absl::StatusOr<std::type_identity_t<Response>>(const Caller&)>& body) {
+  auto caller = Begin(context);
+  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
+  return runtime::Reply(body(*caller), response);
+}
+
+absl::StatusOr<CallData> ReviewsService::LoadExistingCall(const std::string& call_id,
+                                                          const CaseSelection& cases) {
+  if (auto s = Required(call_id, "call_id"); !s.ok()) return s;
+  auto call = storage_.LoadCall(call_id, cases);
+  if (!call.ok()) return call.status();
+  if (!call->review.exists()) return absl::NotFoundError(absl::StrCat("call ", call_id, " has no review"));
+  return call;
+}
+
+absl::StatusOr<CallData> ReviewsService::LoadCaseCall(const std::string& case_id) {
+  auto call_id = CallOfCase(case_id);
+  if (!call_id.ok()) return call_id.status();
+  auto call = LoadExistingCall(*call_id, CaseSelection::One(case_id));
+  if (!call.ok()) return call.status();
+  if (call->cases.empty()) return absl::NotFoundError(absl::StrCat("no case ", case_id));
+  return call;
+}
+
+namespace {
+
+/// A case-level domain command as a command over its call.
+template <typename Fn>
+ReviewsService::CallDecision OnCase(const std::string& case_id, Fn fn) {
+  return [case_id, fn](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
+    const v1::ReviewCase* c = FindCase(call, case_id);
+    if (c == nullptr) return absl::NotFoundError(absl::StrCat("no case ", case_id));
+    absl::StatusOr<CaseTransition> t = fn(*c, call, ctx);
+    if (!t.ok()) return t.status();
+    return FromCase(*std::move(t));
+  };
+}
+
+}  // namespace
+
 grpc::Status ReviewsService::CreateReviewer(grpc::ServerContext* context, const v1::CreateReviewerRequest* request,
                                             v1::Reviewer* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  const std::string id =
-      runtime::IdForCreate(kReviewerIdNamespace, caller->actor.subject(), request->idempotency_key());
-  return runtime::Reply(
-      MutateReviewer(*caller, id, request->idempotency_key(), *request,
-                     [&](const runtime::Loaded<v1::Reviewer>& existing,
-                         const Context& ctx) -> absl::StatusOr<ReviewerTransition> {
-                       if (existing.exists()) return absl::AlreadyExistsError(absl::StrCat("reviewer ", id, " exists"));
-                       const std::string& subject = request->reviewer().subject();
-                       auto other = storage_.ReviewerOfSubject(subject);
-                       if (!other.ok()) return other.status();
-                       if (other->has_value()) {
-                         return absl::AlreadyExistsError(absl::StrCat("subject ", subject, " is already reviewer ",
-                                                                      (*other)->reviewer_id()));
-                       }
-                       return NewReviewer(request->reviewer(), id, ctx);
-                     }),
-      response);
+  return Serve<v1::Reviewer>(*context, response, [&](const Caller& caller) {
+    const std::string id =
+        runtime::IdForCreate(kReviewerIdNamespace, caller.actor.subject(), request->idempotency_key());
+    return MutateReviewer(
+        caller, id, request->idempotency_key(), *request,
+        [&](const runtime::Loaded<v1::Reviewer>& existing, const Context& ctx) -> absl::StatusOr<ReviewerTransition> {
+          if (existing.exists()) return absl::AlreadyExistsError(absl::StrCat("reviewer ", id, " exists"));
+          if (auto s = SubjectIsFree(request->reviewer().subject()); !s.ok()) return s;
+          return NewReviewer(request->reviewer(), id, ctx);
+        });
+  });
+}
+
+absl::Status ReviewsService::SubjectIsFree(const std::string& subject) {
+  auto other = storage_.ReviewerOfSubject(subject);
+  if (!other.ok()) return other.status();
+  if (!other->has_value()) return absl::OkStatus();
+  return absl::AlreadyExistsError(absl::StrCat("subject ", subject, " is already reviewer ", (*other)->reviewer_id()));
 }
 
 grpc::Status ReviewsService::UpdateReviewer(grpc::ServerContext* context, const v1::UpdateReviewerRequest* request,
                                             v1::Reviewer* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  const std::string& id = request->reviewer().reviewer_id();
-  return runtime::Reply(
-      MutateReviewer(*caller, id, request->idempotency_key(), *request,
-                     [&](const runtime::Loaded<v1::Reviewer>& existing,
-                         const Context& ctx) -> absl::StatusOr<ReviewerTransition> {
-                       if (!existing.exists()) return absl::NotFoundError(absl::StrCat("no reviewer ", id));
-                       auto t = reviews::UpdateReviewer(existing.value, request->reviewer(),
-                                                        request->update_mask(), ctx);
-                       if (!t.ok()) return t.status();
-                       const std::string& subject = t->reviewer.subject();
-                       if (subject != existing.value.subject()) {
-                         auto other = storage_.ReviewerOfSubject(subject);
-                         if (!other.ok()) return other.status();
-                         if (other->has_value()) {
-                           return absl::AlreadyExistsError(
-                               absl::StrCat("subject ", subject, " is already reviewer ", (*other)->reviewer_id()));
-                         }
-                       }
-                       return t;
-                     }),
-      response);
+  return Serve<v1::Reviewer>(*context, response, [&](const Caller& caller) {
+    const std::string& id = request->reviewer().reviewer_id();
+    return MutateReviewer(
+        caller, id, request->idempotency_key(), *request,
+        [&](const runtime::Loaded<v1::Reviewer>& existing, const Context& ctx) -> absl::StatusOr<ReviewerTransition> {
+          if (!existing.exists()) return absl::NotFoundError(absl::StrCat("no reviewer ", id));
+          auto t = reviews::UpdateReviewer(existing.value, request->reviewer(), request->update_mask(), ctx);
+          if (!t.ok()) return t.status();
+          if (t->reviewer.subject() != existing.value.subject()) {
+            if (auto s = SubjectIsFree(t->reviewer.subject()); !s.ok()) return s;
+          }
+          return t;
+        });
+  });
 }
 
 grpc::Status ReviewsService::AddStandingConflict(grpc::ServerContext* context,
                                                  const v1::AddStandingConflictRequest* request,
                                                  v1::Reviewer* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  return runtime::Reply(
-      MutateReviewer(*caller, request->reviewer_id(), request->idempotency_key(), *request,
-                     [&](const runtime::Loaded<v1::Reviewer>& existing,
-                         const Context& ctx) -> absl::StatusOr<ReviewerTransition> {
-                       if (!existing.exists()) {
-                         return absl::NotFoundError(absl::StrCat("no reviewer ", request->reviewer_id()));
-                       }
-                       return reviews::AddStandingConflict(existing.value, *request, ctx);
-                     }),
-      response);
+  return Serve<v1::Reviewer>(*context, response, [&](const Caller& caller) {
+    return MutateReviewer(
+        caller, request->reviewer_id(), request->idempotency_key(), *request,
+        [&](const runtime::Loaded<v1::Reviewer>& existing, const Context& ctx) -> absl::StatusOr<ReviewerTransition> {
+          if (!existing.exists()) return absl::NotFoundError(absl::StrCat("no reviewer ", request->reviewer_id()));
+          return reviews::AddStandingConflict(existing.value, *request, ctx);
+        });
+  });
 }
 
 grpc::Status ReviewsService::GetReviewer(grpc::ServerContext* context, const v1::GetReviewerRequest* request,
                                          v1::Reviewer* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  if (auto s = Required(request->reviewer_id(), "reviewer_id"); !s.ok()) return runtime::ToGrpcStatus(s);
-  auto loaded = storage_.LoadReviewer(request->reviewer_id());
-  if (!loaded.ok()) return runtime::ToGrpcStatus(loaded.status());
-  if (!loaded->exists()) {
-    return runtime::ToGrpcStatus(absl::NotFoundError(absl::StrCat("no reviewer ", request->reviewer_id())));
-  }
-  const Viewer viewer{caller->actor, caller->reviewer ? &*caller->reviewer : nullptr};
-  return runtime::Reply(ViewReviewer(loaded->value, viewer), response);
+  return Serve<v1::Reviewer>(*context, response, [&](const Caller& caller) -> absl::StatusOr<v1::Reviewer> {
+    if (auto s = Required(request->reviewer_id(), "reviewer_id"); !s.ok()) return s;
+    auto loaded = storage_.LoadReviewer(request->reviewer_id());
+    if (!loaded.ok()) return loaded.status();
+    if (!loaded->exists()) return absl::NotFoundError(absl::StrCat("no reviewer ", request->reviewer_id()));
+    return ViewReviewer(loaded->value, caller.viewer());
+  });
 }
 
 grpc::Status ReviewsService::GetMyReviewerProfile(grpc::ServerContext* context,
-                                                  const v1::GetMyReviewerProfileRequest*,
-                                                  v1::Reviewer* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  if (!caller->reviewer) {
-    return runtime::ToGrpcStatus(absl::NotFoundError("you have no reviewer record"));
-  }
-  *response = *caller->reviewer;
-  return grpc::Status::OK;
+                                                  const v1::GetMyReviewerProfileRequest*, v1::Reviewer* response) {
+  return Serve<v1::Reviewer>(*context, response, [&](const Caller& caller) -> absl::StatusOr<v1::Reviewer> {
+    if (!caller.reviewer) return absl::NotFoundError("you have no reviewer record");
+    return *caller.reviewer;
+  });
 }
 
 grpc::Status ReviewsService::ListReviewers(grpc::ServerContext* context, const v1::ListReviewersRequest* request,
                                            v1::ListReviewersResponse* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  auto pool = storage_.LoadPool();
-  if (!pool.ok()) return runtime::ToGrpcStatus(pool.status());
-  return runtime::Reply(reviews::ListReviewers(*pool, *request, Viewer{caller->actor, nullptr}), response);
+  return Serve<v1::ListReviewersResponse>(
+      *context, response, [&](const Caller& caller) -> absl::StatusOr<v1::ListReviewersResponse> {
+        auto pool = storage_.LoadPool();
+        if (!pool.ok()) return pool.status();
+        return reviews::ListReviewers(*pool, *request, caller.viewer());
+      });
 }
 
 // ---------------------------------------------------------------- calls and cases
 
 grpc::Status ReviewsService::GetCallReview(grpc::ServerContext* context, const v1::GetCallReviewRequest* request,
                                            v1::CallReview* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  if (!IsStaff(caller->actor)) {
-    return runtime::ToGrpcStatus(absl::PermissionDeniedError("a call's review is for staff"));
-  }
-  if (auto s = Required(request->call_id(), "call_id"); !s.ok()) return runtime::ToGrpcStatus(s);
-  auto call = storage_.LoadCall(request->call_id(), CaseSelection::None());
-  if (!call.ok()) return runtime::ToGrpcStatus(call.status());
-  if (!call->review.exists()) {
-    return runtime::ToGrpcStatus(absl::NotFoundError(absl::StrCat("call ", request->call_id(), " has no review")));
-  }
-  *response = call->review.value;
-  return grpc::Status::OK;
+  return Serve<v1::CallReview>(*context, response, [&](const Caller& caller) -> absl::StatusOr<v1::CallReview> {
+    if (!IsStaff(caller.actor)) return absl::PermissionDeniedError("a call's review is for staff");
+    auto call = LoadExistingCall(request->call_id(), CaseSelection::None());
+    if (!call.ok()) return call.status();
+    return call->review.value;
+  });
 }
 
 grpc::Status ReviewsService::SetReviewDeadline(grpc::ServerContext* context,
                                                const v1::SetReviewDeadlineRequest* request,
                                                v1::CallReview* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  return runtime::Reply(
-      MutateCall<v1::CallReview>(
-          *caller, request->call_id(), CaseSelection::None(), request->idempotency_key(), *request,
-          [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
-            auto next = reviews::SetReviewDeadline(call.review.value, *request, ctx);
-            if (!next.ok()) return next.status();
-            CallTransition t;
-            t.call_review = *std::move(next);
-            return t;
-          },
-          [](const CallData& after, const Context&) -> absl::StatusOr<v1::CallReview> {
-            return after.review.value;
-          }),
-      response);
+  return Serve<v1::CallReview>(*context, response, [&](const Caller& caller) {
+    return MutateCall<v1::CallReview>(
+        caller, request->call_id(), CaseSelection::None(), request->idempotency_key(), *request,
+        [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
+          auto next = reviews::SetReviewDeadline(call.review.value, *request, ctx);
+          if (!next.ok()) return next.status();
+          CallTransition t;
+          t.call_review = *std::move(next);
+          return t;
+        },
+        [](const CallData& after, const Context&) -> absl::StatusOr<v1::CallReview> { return after.review.value; });
+  });
 }
 
-grpc::Status ReviewsService::SolveAssignment(grpc::ServerContext* context,
-                                             const v1::SolveAssignmentRequest* request,
+grpc::Status ReviewsService::SolveAssignment(grpc::ServerContext* context, const v1::SolveAssignmentRequest* request,
                                              v1::SolveAssignmentResponse* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  v1::AssignmentRun run;
-  return runtime::Reply(
-      MutateCall<v1::SolveAssignmentResponse>(
-          *caller, request->call_id(), CaseSelection::All(), request->idempotency_key(), *request,
-          [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
-            auto pool = storage_.LoadPool();
-            if (!pool.ok()) return pool.status();
-            auto solved = reviews::SolveAssignment(call.review.value, call.cases, *pool, *request, ctx);
-            if (!solved.ok()) return solved.status();
-            run = std::move(solved->run);
-            return std::move(solved->transition);
-          },
-          [&](const CallData& after, const Context&) -> absl::StatusOr<v1::SolveAssignmentResponse> {
-            v1::SolveAssignmentResponse out;
-            *out.mutable_call_review() = after.review.value;
-            *out.mutable_run() = run;
-            return out;
-          }),
-      response);
+  return Serve<v1::SolveAssignmentResponse>(*context, response, [&](const Caller& caller) {
+    v1::AssignmentRun run;
+    return MutateCall<v1::SolveAssignmentResponse>(
+        caller, request->call_id(), CaseSelection::All(), request->idempotency_key(), *request,
+        [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
+          auto pool = storage_.LoadPool();
+          if (!pool.ok()) return pool.status();
+          auto solved = reviews::SolveAssignment(call.review.value, call.cases, *pool, *request, ctx);
+          if (!solved.ok()) return solved.status();
+          run = std::move(solved->run);
+          return std::move(solved->transition);
+        },
+        [&](const CallData& after, const Context&) -> absl::StatusOr<v1::SolveAssignmentResponse> {
+          v1::SolveAssignmentResponse out;
+          *out.mutable_call_review() = after.review.value;
+          *out.mutable_run() = run;
+          return out;
+        });
+  });
 }
 
-grpc::Status ReviewsService::ListReviewCases(grpc::ServerContext* context,
-                                             const v1::ListReviewCasesRequest* request,
+grpc::Status ReviewsService::ListReviewCases(grpc::ServerContext* context, const v1::ListReviewCasesRequest* request,
                                              v1::ListReviewCasesResponse* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  if (auto s = Required(request->call_id(), "call_id"); !s.ok()) return runtime::ToGrpcStatus(s);
-  auto call = storage_.LoadCall(request->call_id(), CaseSelection::All());
-  if (!call.ok()) return runtime::ToGrpcStatus(call.status());
-  if (!call->review.exists()) {
-    return runtime::ToGrpcStatus(absl::NotFoundError(absl::StrCat("call ", request->call_id(), " has no review")));
-  }
-  return runtime::Reply(reviews::ListReviewCases(call->review.value, call->cases, *request,
-                                                 Viewer{caller->actor, nullptr}, caller->request.now),
-                        response);
+  return Serve<v1::ListReviewCasesResponse>(
+      *context, response, [&](const Caller& caller) -> absl::StatusOr<v1::ListReviewCasesResponse> {
+        auto call = LoadExistingCall(request->call_id(), CaseSelection::All());
+        if (!call.ok()) return call.status();
+        return reviews::ListReviewCases(call->review.value, call->cases, *request, caller.viewer(),
+                                        caller.request.now);
+      });
 }
 
 grpc::Status ReviewsService::GetReviewCase(grpc::ServerContext* context, const v1::GetReviewCaseRequest* request,
                                            v1::ReviewCase* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  auto call_id = CallOfCase(request->case_id());
-  if (!call_id.ok()) return runtime::ToGrpcStatus(call_id.status());
-  auto call = storage_.LoadCall(*call_id, CaseSelection::One(request->case_id()));
-  if (!call.ok()) return runtime::ToGrpcStatus(call.status());
-  const v1::ReviewCase* c = FindCase(*call, request->case_id());
-  if (c == nullptr) return runtime::ToGrpcStatus(absl::NotFoundError(absl::StrCat("no case ", request->case_id())));
-  const Viewer viewer{caller->actor, caller->reviewer ? &*caller->reviewer : nullptr};
-  return runtime::Reply(ViewCase(*c, call->review.value, viewer, caller->request.now), response);
+  return Serve<v1::ReviewCase>(*context, response, [&](const Caller& caller) -> absl::StatusOr<v1::ReviewCase> {
+    auto call = LoadCaseCall(request->case_id());
+    if (!call.ok()) return call.status();
+    return ViewCase(call->cases.front(), call->review.value, caller.viewer(), caller.request.now);
+  });
 }
 
 grpc::Status ReviewsService::SetPairRule(grpc::ServerContext* context, const v1::SetPairRuleRequest* request,
                                          v1::ReviewCase* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  return runtime::Reply(
-      MutateCase(*caller, request->case_id(), false, request->idempotency_key(), *request,
-                 [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
-                   const v1::ReviewCase* c = FindCase(call, request->case_id());
-                   if (c == nullptr) return absl::NotFoundError(absl::StrCat("no case ", request->case_id()));
-                   auto pool = storage_.LoadPool();
-                   if (!pool.ok()) return pool.status();
-                   auto t = reviews::SetPairRule(*c, call.review.value, *pool, *request, ctx);
-                   if (!t.ok()) return t.status();
-                   return FromCase(*std::move(t));
-                 }),
-      response);
+  return Serve<v1::ReviewCase>(*context, response, [&](const Caller& caller) {
+    return MutateCase(caller, request->case_id(), false, request->idempotency_key(), *request,
+                      OnCase(request->case_id(),
+                             [&](const v1::ReviewCase& c, const CallData& call,
+                                 const Context& ctx) -> absl::StatusOr<CaseTransition> {
+                               auto pool = storage_.LoadPool();
+                               if (!pool.ok()) return pool.status();
+                               return reviews::SetPairRule(c, call.review.value, *pool, *request, ctx);
+                             }));
+  });
 }
 
 grpc::Status ReviewsService::ReassignReviewer(grpc::ServerContext* context,
-                                              const v1::ReassignReviewerRequest* request,
-                                              v1::ReviewCase* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  return runtime::Reply(
-      MutateCase(*caller, request->case_id(), true, request->idempotency_key(), *request,
-                 [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
-                   auto pool = storage_.LoadPool();
-                   if (!pool.ok()) return pool.status();
-                   return reviews::ReassignReviewer(call.review.value, call.cases, *pool, *request, ctx);
-                 }),
-      response);
+                                              const v1::ReassignReviewerRequest* request, v1::ReviewCase* response) {
+  return Serve<v1::ReviewCase>(*context, response, [&](const Caller& caller) {
+    return MutateCase(caller, request->case_id(), true, request->idempotency_key(), *request,
+                      [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
+                        auto pool = storage_.LoadPool();
+                        if (!pool.ok()) return pool.status();
+                        return reviews::ReassignReviewer(call.review.value, call.cases, *pool, *request, ctx);
+                      });
+  });
 }
 
-grpc::Status ReviewsService::DeclareConflict(grpc::ServerContext* context,
-                                             const v1::DeclareConflictRequest* request,
+grpc::Status ReviewsService::DeclareConflict(grpc::ServerContext* context, const v1::DeclareConflictRequest* request,
                                              v1::ReviewCase* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  return runtime::Reply(
-      MutateCase(*caller, request->case_id(), true, request->idempotency_key(), *request,
-                 [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
-                   auto pool = storage_.LoadPool();
-                   if (!pool.ok()) return pool.status();
-                   return reviews::DeclareConflict(call.review.value, call.cases, *pool,
-                                                   caller->reviewer ? &*caller->reviewer : nullptr, *request,
-                                                   ctx);
-                 }),
-      response);
+  return Serve<v1::ReviewCase>(*context, response, [&](const Caller& caller) {
+    return MutateCase(caller, request->case_id(), true, request->idempotency_key(), *request,
+                      [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
+                        auto pool = storage_.LoadPool();
+                        if (!pool.ok()) return pool.status();
+                        return reviews::DeclareConflict(call.review.value, call.cases, *pool,
+                                                        caller.viewer().reviewer, *request, ctx);
+                      });
+  });
 }
 
 // ---------------------------------------------------------------- reviewing
@@ -653,152 +640,116 @@ grpc::Status ReviewsService::DeclareConflict(grpc::ServerContext* context,
 grpc::Status ReviewsService::ListMyReviewAssignments(grpc::ServerContext* context,
                                                      const v1::ListMyReviewAssignmentsRequest* request,
                                                      v1::ListMyReviewAssignmentsResponse* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  if (!caller->reviewer) return grpc::Status::OK;  // no record: nothing assigned
-  auto call_ids = storage_.CallsOfReviewer(caller->reviewer->reviewer_id());
-  if (!call_ids.ok()) return runtime::ToGrpcStatus(call_ids.status());
-  std::vector<v1::CallReview> reviews;
-  std::vector<v1::ReviewCase> cases;
-  for (const auto& call_id : *call_ids) {
-    if (!request->call_id().empty() && call_id != request->call_id()) continue;
-    auto call = storage_.LoadCall(call_id, CaseSelection::All());
-    if (!call.ok()) return runtime::ToGrpcStatus(call.status());
-    if (!call->review.exists()) continue;
-    reviews.push_back(std::move(call->review.value));
-    for (auto& c : call->cases) cases.push_back(std::move(c));
-  }
-  return runtime::Reply(reviews::ListMyReviewAssignments(CallReviews{reviews}, cases, *caller->reviewer,
-                                                         *request, caller->request.now),
-                        response);
+  return Serve<v1::ListMyReviewAssignmentsResponse>(
+      *context, response, [&](const Caller& caller) -> absl::StatusOr<v1::ListMyReviewAssignmentsResponse> {
+        if (!caller.reviewer) return v1::ListMyReviewAssignmentsResponse();  // no record: nothing assigned
+        auto call_ids = storage_.CallsOfReviewer(caller.reviewer->reviewer_id());
+        if (!call_ids.ok()) return call_ids.status();
+        std::vector<v1::CallReview> reviews;
+        std::vector<v1::ReviewCase> cases;
+        for (const auto& call_id : *call_ids) {
+          if (!request->call_id().empty() && call_id != request->call_id()) continue;
+          auto call = storage_.LoadCall(call_id, CaseSelection::All());
+          if (!call.ok()) return call.status();
+          if (!call->review.exists()) continue;
+          reviews.push_back(std::move(call->review.value));
+          for (auto& c : call->cases) cases.push_back(std::move(c));
+        }
+        return reviews::ListMyReviewAssignments(CallReviews{reviews}, cases, *caller.reviewer, *request,
+                                                caller.request.now);
+      });
 }
 
 grpc::Status ReviewsService::GetReviewForm(grpc::ServerContext* context, const v1::GetReviewFormRequest* request,
                                            v1::ReviewForm* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  if (auto s = Required(request->program_id(), "program_id"); !s.ok()) return runtime::ToGrpcStatus(s);
-  auto it = rules_.find(request->program_id());
-  if (it == rules_.end()) {
-    return runtime::ToGrpcStatus(absl::NotFoundError(absl::StrCat("no program ", request->program_id())));
-  }
-  const ReviewRules& rules = it->second;
-  if (request->stage() != calls::v1::REVIEW_STAGE_UNSPECIFIED &&
-      std::find(rules.stages.begin(), rules.stages.end(), request->stage()) == rules.stages.end()) {
-    core::Violations v;
-    v.Add("stage", absl::StrCat(request->program_id(), " has no ", StageName(request->stage()), " stage"));
-    return runtime::ToGrpcStatus(v.ToStatus());
-  }
-  *response = rules.FormFor(request->stage());
-  return grpc::Status::OK;
+  return Serve<v1::ReviewForm>(*context, response, [&](const Caller&) -> absl::StatusOr<v1::ReviewForm> {
+    if (auto s = Required(request->program_id(), "program_id"); !s.ok()) return s;
+    auto it = rules_.find(request->program_id());
+    if (it == rules_.end()) return absl::NotFoundError(absl::StrCat("no program ", request->program_id()));
+    const ReviewRules& rules = it->second;
+    if (request->stage() != calls::v1::REVIEW_STAGE_UNSPECIFIED &&
+        std::find(rules.stages.begin(), rules.stages.end(), request->stage()) == rules.stages.end()) {
+      core::Violations v;
+      v.Add("stage", absl::StrCat(request->program_id(), " has no ", StageName(request->stage()), " stage"));
+      return v.ToStatus();
+    }
+    return rules.FormFor(request->stage());
+  });
 }
 
 grpc::Status ReviewsService::SubmitReview(grpc::ServerContext* context, const v1::SubmitReviewRequest* request,
                                           v1::Review* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  auto call_id = CallOfCase(request->case_id());
-  if (!call_id.ok()) return runtime::ToGrpcStatus(call_id.status());
-  if (!caller->reviewer) {
-    return runtime::ToGrpcStatus(absl::NotFoundError(absl::StrCat("no case ", request->case_id())));
-  }
-  const v1::Reviewer& reviewer = *caller->reviewer;
-  return runtime::Reply(
-      MutateCall<v1::Review>(
-          *caller, *call_id, CaseSelection::One(request->case_id()), request->idempotency_key(), *request,
-          [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
-            const v1::ReviewCase* c = FindCase(call, request->case_id());
-            if (c == nullptr) return absl::NotFoundError(absl::StrCat("no case ", request->case_id()));
-            auto t = reviews::SubmitReview(*c, call.review.value, reviewer, *request, ctx);
-            if (!t.ok()) return t.status();
-            return FromCase(*std::move(t));
-          },
-          [&](const CallData& after, const Context& ctx) -> absl::StatusOr<v1::Review> {
-            return ViewMyReview(*FindCase(after, request->case_id()), after.review.value, reviewer, ctx.now);
-          }),
-      response);
+  return Serve<v1::Review>(*context, response, [&](const Caller& caller) -> absl::StatusOr<v1::Review> {
+    auto call_id = CallOfCase(request->case_id());
+    if (!call_id.ok()) return call_id.status();
+    if (!caller.reviewer) return absl::NotFoundError(absl::StrCat("no case ", request->case_id()));
+    const v1::Reviewer& reviewer = *caller.reviewer;
+    return MutateCall<v1::Review>(
+        caller, *call_id, CaseSelection::One(request->case_id()), request->idempotency_key(), *request,
+        OnCase(request->case_id(),
+               [&](const v1::ReviewCase& c, const CallData& call, const Context& ctx) {
+                 return reviews::SubmitReview(c, call.review.value, reviewer, *request, ctx);
+               }),
+        [&](const CallData& after, const Context& ctx) -> absl::StatusOr<v1::Review> {
+          return ViewMyReview(*FindCase(after, request->case_id()), after.review.value, reviewer, ctx.now);
+        });
+  });
 }
 
 grpc::Status ReviewsService::GetMyReview(grpc::ServerContext* context, const v1::GetMyReviewRequest* request,
                                          v1::Review* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  auto call_id = CallOfCase(request->case_id());
-  if (!call_id.ok()) return runtime::ToGrpcStatus(call_id.status());
-  auto call = storage_.LoadCall(*call_id, CaseSelection::One(request->case_id()));
-  if (!call.ok()) return runtime::ToGrpcStatus(call.status());
-  const v1::ReviewCase* c = FindCase(*call, request->case_id());
-  if (c == nullptr || !caller->reviewer) {
-    return runtime::ToGrpcStatus(absl::NotFoundError(absl::StrCat("no case ", request->case_id())));
-  }
-  return runtime::Reply(ViewMyReview(*c, call->review.value, *caller->reviewer, caller->request.now), response);
+  return Serve<v1::Review>(*context, response, [&](const Caller& caller) -> absl::StatusOr<v1::Review> {
+    auto call = LoadCaseCall(request->case_id());
+    if (!call.ok()) return call.status();
+    if (!caller.reviewer) return absl::NotFoundError(absl::StrCat("no case ", request->case_id()));
+    return ViewMyReview(call->cases.front(), call->review.value, *caller.reviewer, caller.request.now);
+  });
 }
 
 // ---------------------------------------------------------------- ranking and decisions
 
 grpc::Status ReviewsService::GetRanking(grpc::ServerContext* context, const v1::GetRankingRequest* request,
                                         v1::Ranking* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  if (auto s = Required(request->call_id(), "call_id"); !s.ok()) return runtime::ToGrpcStatus(s);
-  auto call = storage_.LoadCall(request->call_id(), CaseSelection::All());
-  if (!call.ok()) return runtime::ToGrpcStatus(call.status());
-  if (!call->review.exists()) {
-    return runtime::ToGrpcStatus(absl::NotFoundError(absl::StrCat("call ", request->call_id(), " has no review")));
-  }
-  return runtime::Reply(ViewRanking(call->review.value, call->cases, request->stage(),
-                                    Viewer{caller->actor, nullptr}, caller->request.now),
-                        response);
+  return Serve<v1::Ranking>(*context, response, [&](const Caller& caller) -> absl::StatusOr<v1::Ranking> {
+    auto call = LoadExistingCall(request->call_id(), CaseSelection::All());
+    if (!call.ok()) return call.status();
+    return ViewRanking(call->review.value, call->cases, request->stage(), caller.viewer(), caller.request.now);
+  });
 }
 
 grpc::Status ReviewsService::ShortlistProposal(grpc::ServerContext* context,
                                                const v1::ShortlistProposalRequest* request,
                                                v1::ReviewCase* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  return runtime::Reply(
-      MutateCase(*caller, request->case_id(), true, request->idempotency_key(), *request,
-                 [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
-                   const v1::ReviewCase* c = FindCase(call, request->case_id());
-                   if (c == nullptr) return absl::NotFoundError(absl::StrCat("no case ", request->case_id()));
-                   auto t = reviews::ShortlistProposal(*c, call.review.value, call.cases, *request, ctx);
-                   if (!t.ok()) return t.status();
-                   return FromCase(*std::move(t));
-                 }),
-      response);
+  return Serve<v1::ReviewCase>(*context, response, [&](const Caller& caller) {
+    return MutateCase(caller, request->case_id(), true, request->idempotency_key(), *request,
+                      OnCase(request->case_id(), [&](const v1::ReviewCase& c, const CallData& call, const Context& ctx) {
+                        return reviews::ShortlistProposal(c, call.review.value, call.cases, *request, ctx);
+                      }));
+  });
 }
 
 grpc::Status ReviewsService::DecideProposal(grpc::ServerContext* context, const v1::DecideProposalRequest* request,
                                             v1::ReviewCase* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  return runtime::Reply(
-      MutateCase(*caller, request->case_id(), true, request->idempotency_key(), *request,
-                 [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
-                   const v1::ReviewCase* c = FindCase(call, request->case_id());
-                   if (c == nullptr) return absl::NotFoundError(absl::StrCat("no case ", request->case_id()));
-                   auto t = reviews::DecideProposal(*c, call.review.value, call.cases, *request, ctx);
-                   if (!t.ok()) return t.status();
-                   return FromCase(*std::move(t));
-                 }),
-      response);
+  return Serve<v1::ReviewCase>(*context, response, [&](const Caller& caller) {
+    return MutateCase(caller, request->case_id(), true, request->idempotency_key(), *request,
+                      OnCase(request->case_id(), [&](const v1::ReviewCase& c, const CallData& call, const Context& ctx) {
+                        return reviews::DecideProposal(c, call.review.value, call.cases, *request, ctx);
+                      }));
+  });
 }
 
 grpc::Status ReviewsService::GetFeedback(grpc::ServerContext* context, const v1::GetFeedbackRequest* request,
                                          v1::Feedback* response) {
-  auto caller = Begin(*context);
-  if (!caller.ok()) return runtime::ToGrpcStatus(caller.status());
-  if (auto s = Required(request->application_id(), "application_id"); !s.ok()) return runtime::ToGrpcStatus(s);
-  const std::string case_id = CaseIdForApplication(request->application_id());
-  const auto not_found = absl::NotFoundError(absl::StrCat("no application ", request->application_id()));
-  auto call_id = storage_.CallOfCase(case_id);
-  if (!call_id.ok()) return runtime::ToGrpcStatus(call_id.status());
-  if (!call_id->has_value()) return runtime::ToGrpcStatus(not_found);
-  auto call = storage_.LoadCall(**call_id, CaseSelection::One(case_id));
-  if (!call.ok()) return runtime::ToGrpcStatus(call.status());
-  const v1::ReviewCase* c = FindCase(*call, case_id);
-  if (c == nullptr) return runtime::ToGrpcStatus(not_found);
-  return runtime::Reply(ViewFeedback(*c, RulesFor(c->program_id()), Viewer{caller->actor, nullptr}), response);
+  return Serve<v1::Feedback>(*context, response, [&](const Caller& caller) -> absl::StatusOr<v1::Feedback> {
+    if (auto s = Required(request->application_id(), "application_id"); !s.ok()) return s;
+    auto call = LoadCaseCall(CaseIdForApplication(request->application_id()));
+    if (absl::IsNotFound(call.status())) {
+      return absl::NotFoundError(absl::StrCat("no application ", request->application_id()));
+    }
+    if (!call.ok()) return call.status();
+    const v1::ReviewCase& c = call->cases.front();
+    return ViewFeedback(c, RulesFor(c.program_id()), caller.viewer());
+  });
 }
 
 }  // namespace tane::reviews

@@ -29,6 +29,7 @@
 
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -37,6 +38,7 @@
 #include "tane/reviews/rules.h"
 #include "tane/reviews/storage.h"
 #include "tane/reviews/v1/reviews.grpc.pb.h"
+#include "tane/reviews/visibility.h"
 #include "tane/runtime/service_kit.h"
 
 namespace tane::reviews {
@@ -62,6 +64,10 @@ class ReviewsService final : public v1::ReviewsService::Service {
                             const calls::v1::CallClosed& closed);
 
   const ReviewRules& RulesFor(const std::string& program_id) const;
+
+  /// A domain command over one call: the transition, or an error.
+  using CallDecision =
+      std::function<absl::StatusOr<CallTransition>(const CallData& call, const Context& ctx)>;
 
   // --- gRPC -----------------------------------------------------------------
   grpc::Status CreateReviewer(grpc::ServerContext* context, const v1::CreateReviewerRequest* request,
@@ -124,12 +130,19 @@ class ReviewsService final : public v1::ReviewsService::Service {
     runtime::RequestContext request;
     common::v1::Actor actor;
     std::optional<v1::Reviewer> reviewer;
+    Viewer viewer() const { return Viewer{actor, reviewer ? &*reviewer : nullptr}; }
   };
   absl::StatusOr<Caller> Begin(const grpc::ServerContext& context);
-
-  /// A domain command over one call: the transition, or an error.
-  using CallDecision =
-      std::function<absl::StatusOr<CallTransition>(const CallData& call, const Context& ctx)>;
+  /// One RPC: the caller, then `body`, answered as a grpc::Status.
+  template <typename Response>
+  grpc::Status Serve(const grpc::ServerContext& context, Response* response,
+                     const std::function<absl::StatusOr<std::type_identity_t<Response>>(const Caller&)>& body);
+  /// NOT_FOUND when the call has no review yet.
+  absl::StatusOr<CallData> LoadExistingCall(const std::string& call_id, const CaseSelection& cases);
+  /// The call of a case with that one case; NOT_FOUND for an unknown case.
+  absl::StatusOr<CallData> LoadCaseCall(const std::string& case_id);
+  /// ALREADY_EXISTS when another reviewer record names this subject.
+  absl::Status SubjectIsFree(const std::string& subject);
   /// Runs a command RPC on a call end to end, idempotently; `respond` builds
   /// the answer from the call after the change.
   template <typename Response>
