@@ -1,0 +1,54 @@
+// tane-reviews: reviewers, conflicts, assignment, reviews and decisions.
+// Assembles the catalog's review rules, the shared ServiceKit and the gRPC
+// service; everything else lives in tane::reviews_service.
+#include <map>
+
+#include "tane/calls/catalog.h"
+#include "tane/reviews/service.h"
+#include "tane/runtime/config.h"
+#include "tane/runtime/service_host.h"
+#include "tane/runtime/service_kit.h"
+#include "tane/telemetry/log.h"
+
+int main(int argc, char** argv) {
+  namespace runtime = tane::runtime;
+  namespace tel = tane::telemetry;
+  runtime::BlockShutdownSignals();
+  const auto config =
+      runtime::ParseConfigOrExit(argc, argv, runtime::ServiceConfig::Defaults("reviews", 7102, 9102));
+  runtime::ServiceHost host(config);
+  tel::LogInfo("starting", {{"config", config.Describe()}});
+
+  auto catalog = tane::calls::Catalog::LoadFromFile(config.catalog_path);
+  if (!catalog.ok()) {
+    tel::LogError("cannot load the program catalog", {{"path", config.catalog_path}, {"error", catalog.status()}});
+    return 1;
+  }
+  std::map<std::string, tane::reviews::ReviewRules> rules;
+  for (const auto& program : catalog->programs()) {
+    auto r = tane::reviews::ReviewRules::FromProgram(&program);
+    if (auto s = r.Validate(); !s.ok()) {
+      tel::LogError("the catalog does not give valid review rules", {{"program_id", program.id}, {"error", s}});
+      return 1;
+    }
+    rules.emplace(program.id, std::move(r));
+  }
+
+  runtime::ServiceKitOptions kit_options;
+  kit_options.consume_topics = tane::reviews::ReviewsService::ConsumedTopics();
+  auto kit = runtime::ServiceKit::Create(host, std::move(kit_options));
+  if (!kit.ok()) {
+    tel::LogError("cannot set up Redis and Kafka", {{"error", kit.status()}});
+    return 1;
+  }
+  tane::reviews::ReviewsService service(**kit, std::move(rules));
+  service.Subscribe();
+  host.AddService(&service);
+  if (auto s = (*kit)->Start(); !s.ok()) {
+    tel::LogError("cannot start the relay and consumer", {{"error", s}});
+    return 1;
+  }
+  const auto status = host.Run();
+  if (!status.ok()) tel::LogError("stopped with an error", {{"error", status}});
+  return status.ok() ? 0 : 1;
+}

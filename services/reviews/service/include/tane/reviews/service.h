@@ -1,0 +1,187 @@
+#pragma once
+/// The reviews gRPC service: tane.reviews.v1.ReviewsService over the domain
+/// library (tane::reviews_domain) and the shared ServiceKit.
+///
+/// Writes: a command loads its call (storage.h: the call review and its
+/// cases), runs the domain function, and commits the call review, the changed
+/// cases, their indexes and events (outbox → tane.reviews.events) in one
+/// script, idempotently under the request's idempotency_key
+/// (runtime::RunCommand). Reviewer records are their own aggregates.
+///
+/// Consumed events (tane.calls.events), each applied once (bus::ApplyOnce):
+/// ApplicationSubmitted opens a case, ApplicationWithdrawn drops it, CallClosed
+/// closes the call review. When the call has closed and every application
+/// counted at closing has its case, the first stage is assigned in the same
+/// commit (actor system:reviews), so assignment happens exactly once whatever
+/// order the events arrive in.
+///
+/// A reviewer's profile change (UpdateReviewer, AddStandingConflict) that
+/// makes them conflicted on a case they review recuses them from it and
+/// refills it, one commit per call, after the profile commit. Should that
+/// step fail, they still see nothing (visibility checks conflicts live) and
+/// the stage's next assignment run releases them.
+///
+/// Access: the gateway checks roles (the proto's policy); this service checks
+/// objects (visibility.h). Callers with role "reviewer" are matched to their
+/// reviewer record by subject.
+///
+/// Thread-safe: gRPC and the consumer call it concurrently.
+
+#include <map>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tane/calls/v1/events.pb.h"
+#include "tane/common/v1/envelope.pb.h"
+#include "tane/reviews/rules.h"
+#include "tane/reviews/storage.h"
+#include "tane/reviews/v1/reviews.grpc.pb.h"
+#include "tane/reviews/visibility.h"
+#include "tane/runtime/service_kit.h"
+
+namespace tane::reviews {
+
+class ReviewsService final : public v1::ReviewsService::Service {
+ public:
+  /// The topics whose events Subscribe() handles.
+  static std::vector<std::string> ConsumedTopics();
+
+  /// `rules` by program id (ReviewRules::FromProgram over the catalog);
+  /// programs not in it get the defaults. The kit must outlive this.
+  ReviewsService(runtime::ServiceKit& kit, std::map<std::string, ReviewRules> rules);
+
+  /// Registers the event handlers on the kit (before kit.Start()).
+  void Subscribe();
+
+  /// Handlers, public for the kit and for tests. Idempotent.
+  absl::Status OnApplicationSubmitted(const common::v1::EventEnvelope& envelope,
+                                      const calls::v1::ApplicationSubmitted& submitted);
+  absl::Status OnApplicationWithdrawn(const common::v1::EventEnvelope& envelope,
+                                      const calls::v1::ApplicationWithdrawn& withdrawn);
+  absl::Status OnCallClosed(const common::v1::EventEnvelope& envelope,
+                            const calls::v1::CallClosed& closed);
+
+  const ReviewRules& RulesFor(const std::string& program_id) const;
+
+  /// A domain command over one call: the transition, or an error.
+  using CallDecision =
+      std::function<absl::StatusOr<CallTransition>(const CallData& call, const Context& ctx)>;
+
+  // --- gRPC -----------------------------------------------------------------
+  grpc::Status CreateReviewer(grpc::ServerContext* context, const v1::CreateReviewerRequest* request,
+                              v1::Reviewer* response) override;
+  grpc::Status UpdateReviewer(grpc::ServerContext* context, const v1::UpdateReviewerRequest* request,
+                              v1::Reviewer* response) override;
+  grpc::Status GetReviewer(grpc::ServerContext* context, const v1::GetReviewerRequest* request,
+                           v1::Reviewer* response) override;
+  grpc::Status GetMyReviewerProfile(grpc::ServerContext* context,
+                                    const v1::GetMyReviewerProfileRequest* request,
+                                    v1::Reviewer* response) override;
+  grpc::Status ListReviewers(grpc::ServerContext* context, const v1::ListReviewersRequest* request,
+                             v1::ListReviewersResponse* response) override;
+  grpc::Status AddStandingConflict(grpc::ServerContext* context,
+                                   const v1::AddStandingConflictRequest* request,
+                                   v1::Reviewer* response) override;
+  grpc::Status GetCallReview(grpc::ServerContext* context, const v1::GetCallReviewRequest* request,
+                             v1::CallReview* response) override;
+  grpc::Status SetReviewDeadline(grpc::ServerContext* context,
+                                 const v1::SetReviewDeadlineRequest* request,
+                                 v1::CallReview* response) override;
+  grpc::Status SolveAssignment(grpc::ServerContext* context,
+                               const v1::SolveAssignmentRequest* request,
+                               v1::SolveAssignmentResponse* response) override;
+  grpc::Status ListReviewCases(grpc::ServerContext* context,
+                               const v1::ListReviewCasesRequest* request,
+                               v1::ListReviewCasesResponse* response) override;
+  grpc::Status GetReviewCase(grpc::ServerContext* context, const v1::GetReviewCaseRequest* request,
+                             v1::ReviewCase* response) override;
+  grpc::Status SetPairRule(grpc::ServerContext* context, const v1::SetPairRuleRequest* request,
+                           v1::ReviewCase* response) override;
+  grpc::Status ReassignReviewer(grpc::ServerContext* context,
+                                const v1::ReassignReviewerRequest* request,
+                                v1::ReviewCase* response) override;
+  grpc::Status DeclareConflict(grpc::ServerContext* context,
+                               const v1::DeclareConflictRequest* request,
+                               v1::ReviewCase* response) override;
+  grpc::Status ListMyReviewAssignments(grpc::ServerContext* context,
+                                       const v1::ListMyReviewAssignmentsRequest* request,
+                                       v1::ListMyReviewAssignmentsResponse* response) override;
+  grpc::Status GetReviewForm(grpc::ServerContext* context, const v1::GetReviewFormRequest* request,
+                             v1::ReviewForm* response) override;
+  grpc::Status SubmitReview(grpc::ServerContext* context, const v1::SubmitReviewRequest* request,
+                            v1::Review* response) override;
+  grpc::Status GetMyReview(grpc::ServerContext* context, const v1::GetMyReviewRequest* request,
+                           v1::Review* response) override;
+  grpc::Status GetRanking(grpc::ServerContext* context, const v1::GetRankingRequest* request,
+                          v1::Ranking* response) override;
+  grpc::Status ShortlistProposal(grpc::ServerContext* context,
+                                 const v1::ShortlistProposalRequest* request,
+                                 v1::ReviewCase* response) override;
+  grpc::Status DecideProposal(grpc::ServerContext* context, const v1::DecideProposalRequest* request,
+                              v1::ReviewCase* response) override;
+  grpc::Status GetFeedback(grpc::ServerContext* context, const v1::GetFeedbackRequest* request,
+                           v1::Feedback* response) override;
+
+ private:
+  /// The caller as the domain sees them, with their reviewer record.
+  struct Caller {
+    runtime::RequestContext request;
+    common::v1::Actor actor;
+    std::optional<v1::Reviewer> reviewer;
+    Viewer viewer() const { return Viewer{actor, reviewer ? &*reviewer : nullptr}; }
+  };
+  absl::StatusOr<Caller> Begin(const grpc::ServerContext& context);
+  /// One RPC: the caller, then `body`, answered as a grpc::Status.
+  template <typename Response>
+  grpc::Status Serve(const grpc::ServerContext& context, Response* response,
+                     const std::function<absl::StatusOr<std::type_identity_t<Response>>(const Caller&)>& body);
+  /// NOT_FOUND when the call has no review yet.
+  absl::StatusOr<CallData> LoadExistingCall(const std::string& call_id, const CaseSelection& cases);
+  /// The call of a case with that one case; NOT_FOUND for an unknown case.
+  absl::StatusOr<CallData> LoadCaseCall(const std::string& case_id);
+  /// ALREADY_EXISTS when another reviewer record names this subject.
+  absl::Status SubjectIsFree(const std::string& subject);
+  /// Runs a command RPC on a call end to end, idempotently; `respond` builds
+  /// the answer from the call after the change.
+  template <typename Response>
+  absl::StatusOr<Response> MutateCall(
+      const Caller& caller, const std::string& call_id, const CaseSelection& cases,
+      const std::string& idempotency_key, const google::protobuf::Message& request,
+      const CallDecision& decide,
+      const std::function<absl::StatusOr<Response>(const CallData& after, const Context& ctx)>& respond);
+  /// A command on the case `case_id` (the call is looked up); `all_cases`
+  /// loads the call's other cases too. Answers the case as the caller sees it.
+  absl::StatusOr<v1::ReviewCase> MutateCase(const Caller& caller, const std::string& case_id,
+                                            bool all_cases, const std::string& idempotency_key,
+                                            const google::protobuf::Message& request,
+                                            const CallDecision& decide);
+  /// Applies a consumed event (once) or an internal follow-up to a call:
+  /// `decide` returns nullopt when there is nothing to do. Retries contention.
+  /// A kOne selection becomes kAll once the call has closed (assignment
+  /// needs every case).
+  absl::Status ApplyToCall(const std::string& call_id, const CaseSelection& cases,
+                           const runtime::RequestContext& ctx,
+                           const common::v1::EventEnvelope* event,
+                           const std::function<absl::StatusOr<std::optional<CallTransition>>(
+                               const CallData& call)>& decide);
+  /// Adds the first stage's assignment to `t` when the call is ready and a
+  /// case of the stage still waits for reviewers.
+  absl::Status AssignWhenReady(const CallData& before, CallTransition& t, const Context& ctx);
+  /// A reviewer command end to end, then recusals where the change conflicts.
+  absl::StatusOr<v1::Reviewer> MutateReviewer(
+      const Caller& caller, const std::string& reviewer_id, const std::string& idempotency_key,
+      const google::protobuf::Message& request,
+      const std::function<absl::StatusOr<ReviewerTransition>(const runtime::Loaded<v1::Reviewer>&,
+                                                             const Context&)>& decide);
+  void RecuseAfterProfileChange(const Caller& caller, const std::string& reviewer_id);
+  absl::StatusOr<std::string> CallOfCase(const std::string& case_id);
+
+  runtime::ServiceKit& kit_;
+  ReviewsStorage storage_;
+  const std::map<std::string, ReviewRules> rules_;
+  const ReviewRules default_rules_;
+};
+
+}  // namespace tane::reviews

@@ -1,0 +1,95 @@
+#pragma once
+/// How the reviews service keeps its state in Redis (through the ServiceKit's
+/// AggregateStore), so that a command over a whole call — an assignment run,
+/// a recusal that refills from the call's loads — commits in one script.
+///
+/// A call is the unit of consistency. Everything of call C lives in C's shard
+/// S = shard(call_id):
+///
+///   {reviews:S}:agg:call_review:<C>        the versioned aggregate (CallReview);
+///                                          its version is the lock of the call
+///   {reviews:S}:case:<case_id>             each ReviewCase (serialized), written
+///                                          by the same commit as the call review
+///   {reviews:S}:idx:call-cases:<C>         "<application_id>|<case_id>"
+///   {reviews:S}:idx:case-call              "<case_id>|<C>" (case → call lookup)
+///   {reviews:S}:idx:reviewer-calls:<R>     "<C>|<C>" for each call reviewer R
+///                                          was ever assigned in
+///   {reviews:S}:outbox                     events, keyed by case_id on Kafka
+///
+/// Every change to a call's cases bumps the call review's store version, so
+/// concurrent commands on one call serialise (ABORTED and retried by
+/// runtime::RunCommand / the consumer). Reviewers are aggregates of their own
+/// ({reviews:shard(R)}:agg:reviewer:<R>) with the indexes idx:reviewers
+/// ("<R>|<R>") and idx:reviewer-subject ("<subject>|<R>").
+///
+/// Thread-safe (the kit's pool and store are).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tane/reviews/rules.h"
+#include "tane/runtime/service_kit.h"
+#include "tane/store/aggregate_store.h"
+
+namespace tane::reviews {
+
+inline constexpr char kCallReviewAggregate[] = "call_review";
+inline constexpr char kReviewerAggregate[] = "reviewer";
+
+/// Which of a call's cases to load with its call review.
+struct CaseSelection {
+  enum class Kind { kNone, kOne, kAll };
+  Kind kind = Kind::kAll;
+  std::string case_id;  // kOne
+  static CaseSelection None() { return {Kind::kNone, ""}; }
+  static CaseSelection One(std::string id) { return {Kind::kOne, std::move(id)}; }
+  static CaseSelection All() { return {Kind::kAll, ""}; }
+};
+
+/// One call as loaded for a command or a query.
+struct CallData {
+  runtime::Loaded<v1::CallReview> review;  // version 0: no call review yet
+  /// The cases selected (a kOne selection of an unknown case gives none).
+  std::vector<v1::ReviewCase> cases;
+};
+
+class ReviewsStorage final {
+ public:
+  explicit ReviewsStorage(runtime::ServiceKit& kit) : kit_(kit) {}
+
+  /// The call review and the selected cases. UNAVAILABLE when Redis is
+  /// unreachable; INTERNAL for unparsable data.
+  absl::StatusOr<CallData> LoadCall(const std::string& call_id, const CaseSelection& cases);
+  /// The call a case belongs to; nullopt for an unknown case.
+  absl::StatusOr<std::optional<std::string>> CallOfCase(const std::string& case_id);
+
+  absl::StatusOr<runtime::Loaded<v1::Reviewer>> LoadReviewer(const std::string& reviewer_id);
+  /// The reviewer whose record names this gateway subject; nullopt if none.
+  absl::StatusOr<std::optional<v1::Reviewer>> ReviewerOfSubject(const std::string& subject);
+  /// The whole pool, ordered by reviewer_id.
+  absl::StatusOr<std::vector<v1::Reviewer>> LoadPool();
+  /// Calls the reviewer has (had) assignments in.
+  absl::StatusOr<std::vector<std::string>> CallsOfReviewer(const std::string& reviewer_id);
+
+  /// The commit of `t` over `before`: the call review (new, or unchanged but
+  /// re-versioned), every changed case, their index entries and events
+  /// (envelopes built by `ctx`, aggregate "review_case", version = the case's).
+  /// INVALID_ARGUMENT when the call review neither exists nor is created.
+  absl::StatusOr<store::Commit> CallCommit(const CallData& before, const CallTransition& t,
+                                           const runtime::RequestContext& ctx) const;
+
+  /// The commit of a reviewer record, with its index entries.
+  store::Commit ReviewerCommit(const runtime::Loaded<v1::Reviewer>& before,
+                               const v1::Reviewer& after) const;
+
+ private:
+  /// The id after "<key>|" in the first member of `index` at or after it.
+  absl::StatusOr<std::optional<std::string>> LookupPrefix(const std::string& index,
+                                                          const std::string& key);
+
+  runtime::ServiceKit& kit_;
+};
+
+}  // namespace tane::reviews
