@@ -246,6 +246,7 @@ absl::StatusOr<Principal> JwtVerifier::Verify(std::string_view token, absl::Time
 
   Principal principal;
   principal.credential = CredentialKind::kJwt;
+  principal.expires_at = **exp;
   for (auto [name, out] : {std::pair{"sub", &principal.subject}, std::pair{"role", &principal.role},
                            std::pair{"agency", &principal.agency}}) {
     auto value = StringClaim(*claims, name);

@@ -117,6 +117,7 @@ TEST(JwtTest, MintedHs256TokenVerifies) {
   EXPECT_EQ(principal->role, "partner");
   EXPECT_EQ(principal->agency, "NSF");
   EXPECT_EQ(principal->credential, CredentialKind::kJwt);
+  EXPECT_EQ(principal->expires_at, kNow + absl::Hours(8));
 }
 
 TEST(JwtTest, MintedTokenCarriesTheStandardClaims) {

@@ -55,6 +55,20 @@ TEST_F(AuthenticatorTest, BearerTokenInAnyCase) {
   }
 }
 
+TEST_F(AuthenticatorTest, RememberedTokensStillExpire) {
+  const std::string header = "Bearer " + Token("operator");  // valid 8 h from kNow
+  ASSERT_TRUE(authenticator_.Authenticate(header, "", kNow).ok());
+  ASSERT_TRUE(authenticator_.Authenticate(header, "", kNow + absl::Hours(7)).ok());
+  auto late = authenticator_.Authenticate(header, "", kNow + absl::Hours(8) + absl::Minutes(1));
+  ASSERT_FALSE(late.ok());
+  EXPECT_THAT(std::string(late.status().message()), HasSubstr("token expired at"));
+  // A token differing in one byte is verified on its own (and fails).
+  std::string tampered = header;
+  char& c = tampered[tampered.size() - 10];  // inside the signature, away from its padding bits
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(authenticator_.Authenticate(tampered, "", kNow).ok());
+}
+
 TEST_F(AuthenticatorTest, ApiKey) {
   auto caller = authenticator_.Authenticate("", "tane_partnerkey", kNow);
   ASSERT_TRUE(caller.ok());

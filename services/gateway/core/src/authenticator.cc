@@ -43,9 +43,27 @@ absl::StatusOr<std::optional<auth::Principal>> Authenticator::Authenticate(std::
   }
   const std::string_view token = space == std::string_view::npos ? std::string_view() : Trim(authorization.substr(space));
   if (token.empty()) return absl::UnauthenticatedError("the Authorization header has no bearer token");
-  auto principal = jwt_.Verify(token, now);
+  auto principal = VerifyToken(token, now);
   if (!principal.ok()) return principal.status();
   return std::optional<auth::Principal>(*std::move(principal));
+}
+
+absl::StatusOr<auth::Principal> Authenticator::VerifyToken(std::string_view token, absl::Time now) const {
+  const std::string key(token);
+  {
+    std::lock_guard lock(mu_);
+    auto it = verified_.find(key);
+    if (it != verified_.end()) {
+      if (now <= it->second.expires_at + jwt_.options().leeway) return it->second;
+      verified_.erase(it);  // expired: verify again, for the precise refusal
+    }
+  }
+  auto principal = jwt_.Verify(token, now);
+  if (!principal.ok()) return principal.status();
+  std::lock_guard lock(mu_);
+  if (verified_.size() >= kTokenCacheSize) verified_.clear();
+  verified_.emplace(key, *principal);
+  return principal;
 }
 
 }  // namespace tane::gateway

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace tane::auth {
 
@@ -41,6 +42,8 @@ struct Principal {
   std::string role;
   std::string agency;
   CredentialKind credential = CredentialKind::kJwt;
+  /// When the credential stops being valid: a token's "exp"; API keys do not expire.
+  absl::Time expires_at = absl::InfiniteFuture();
   friend bool operator==(const Principal&, const Principal&) = default;
 };
 
