@@ -22,9 +22,8 @@ constexpr size_t kMaxKeyBytes = 512;
 bool IsHash(std::string_view s) {
   if (s.substr(0, kHashPrefix.size()) != kHashPrefix) return false;
   s.remove_prefix(kHashPrefix.size());
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return s.size() == 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 }  // namespace

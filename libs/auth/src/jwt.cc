@@ -146,7 +146,8 @@ absl::StatusOr<std::string> Mint(const TokenClaims& claims, jwt_alg_t alg, std::
     return absl::InvalidArgumentError(absl::StrCat("libjwt refused the ", jwt_alg_str(alg), " key"));
   }
   char* encoded = jwt_encode_str(jwt.get());
-  if (encoded == nullptr) return absl::InvalidArgumentError(absl::StrCat("cannot sign with this ", jwt_alg_str(alg), " key"));
+  if (encoded == nullptr)
+    return absl::InvalidArgumentError(absl::StrCat("cannot sign with this ", jwt_alg_str(alg), " key"));
   std::string token(encoded);
   std::free(encoded);
   return token;
@@ -207,7 +208,8 @@ absl::StatusOr<Principal> JwtVerifier::Verify(std::string_view token, absl::Time
       key = &it->second;
     }
   } else {
-    return Refuse(absl::StrCat("algorithm \"", alg, "\" is not accepted (accepted: ", AcceptedAlgorithms(options_), ")"));
+    return Refuse(
+        absl::StrCat("algorithm \"", alg, "\" is not accepted (accepted: ", AcceptedAlgorithms(options_), ")"));
   }
 
   const std::string nul_terminated(token);

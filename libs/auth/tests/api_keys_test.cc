@@ -26,7 +26,8 @@ TEST(ApiKeysTest, StoreVerifiesByHashOnly) {
   const std::string key = *GenerateApiKey();
   const Principal nsf{"nsf-exchange", "partner", "NSF", CredentialKind::kApiKey};
   const std::string text = "# partner systems\n\n" + ApiKeyLine(HashApiKey(key), nsf) + "\n" +
-                           ApiKeyLine(HashApiKey("other"), {"audit-bot", "auditor", "", CredentialKind::kApiKey}) + "\n";
+                           ApiKeyLine(HashApiKey("other"), {"audit-bot", "auditor", "", CredentialKind::kApiKey}) +
+                           "\n";
   EXPECT_EQ(text.find(key), std::string::npos) << "the key itself must not be stored";
   auto store = ApiKeyStore::Parse(text);
   ASSERT_TRUE(store.ok()) << store.status();

@@ -6,7 +6,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -127,8 +126,8 @@ TEST(JwtTest, MintedTokenCarriesTheStandardClaims) {
   ASSERT_EQ(parts.size(), 3u);
   std::string payload;
   ASSERT_TRUE(absl::WebSafeBase64Unescape(parts[1], &payload));
-  for (std::string claim : {"\"sub\":\"alice\"", "\"role\":\"operator\"", "\"iss\":\"tane-dev\"", "\"aud\":\"tane\"",
-                            "\"jti\":"}) {
+  for (std::string claim :
+       {"\"sub\":\"alice\"", "\"role\":\"operator\"", "\"iss\":\"tane-dev\"", "\"aud\":\"tane\"", "\"jti\":"}) {
     EXPECT_THAT(payload, HasSubstr(claim));
   }
   EXPECT_THAT(payload, HasSubstr(absl::StrCat("\"exp\":", absl::ToUnixSeconds(kNow + absl::Hours(8)))));
@@ -178,16 +177,16 @@ std::vector<RefusalCase> Hs256Refusals() {
     tampered = absl::StrCat(parts[0], ".", absl::WebSafeBase64Escape(payload), ".", parts[2]);
   }
   return {
-      {"expired", hs(claims(absl::StrCat(base, ",\"exp\":", now - 120))), kNow, "token expired at 2023-11-14T22:11:20Z"},
+      {"expired", hs(claims(absl::StrCat(base, ",\"exp\":", now - 120))), kNow,
+       "token expired at 2023-11-14T22:11:20Z"},
       {"not_yet_valid", hs(claims(absl::StrCat(base, exp, ",\"nbf\":", now + 600))), kNow,
        "token is not valid before 2023-11-14T22:23:20Z"},
       {"issued_in_future", hs(claims(absl::StrCat(base, exp, ",\"iat\":", now + 600))), kNow, "issued in the future"},
       {"no_exp", hs(claims(base)), kNow, "token has no \"exp\" claim"},
       {"exp_not_a_number", hs(claims(absl::StrCat(base, ",\"exp\":\"tomorrow\""))), kNow,
        "claim \"exp\" must be a number"},
-      {"wrong_issuer",
-       hs(claims(absl::StrCat(R"("sub":"alice","role":"applicant","iss":"evil","aud":"tane")", exp))), kNow,
-       "issuer \"evil\" is not accepted; expected \"tane-dev\""},
+      {"wrong_issuer", hs(claims(absl::StrCat(R"("sub":"alice","role":"applicant","iss":"evil","aud":"tane")", exp))),
+       kNow, "issuer \"evil\" is not accepted; expected \"tane-dev\""},
       {"no_issuer", hs(claims(absl::StrCat(R"("sub":"alice","role":"applicant","aud":"tane")", exp))), kNow,
        "token has no \"iss\" claim"},
       {"wrong_audience",
@@ -239,8 +238,8 @@ TEST(JwtTest, LeewayAllowsSmallClockSkew) {
   const int64_t now = absl::ToUnixSeconds(kNow);
   const std::string base = R"("sub":"alice","role":"applicant","iss":"tane-dev","aud":"tane")";
   // Expired 10 s ago and valid from 10 s ahead: both inside the 30 s leeway.
-  std::string token = Sign(absl::StrCat("{", base, ",\"exp\":", now - 10, ",\"nbf\":", now + 10, "}"), JWT_ALG_HS256,
-                           kSecret);
+  std::string token =
+      Sign(absl::StrCat("{", base, ",\"exp\":", now - 10, ",\"nbf\":", now + 10, "}"), JWT_ALG_HS256, kSecret);
   EXPECT_TRUE(Hs256Verifier().Verify(token, kNow).ok());
 }
 

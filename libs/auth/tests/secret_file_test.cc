@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 class SecretFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / absl::StrCat("tane-secret-", getpid(), "-",
-                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           absl::StrCat("tane-secret-", getpid(), "-", ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -14,6 +14,7 @@
 #include <future>
 #include <mutex>
 
+#include "../tests/thing_service.h"
 #include "tane/auth/jwt.h"
 #include "tane/gateway/gateway.h"
 #include "tane/gateway/load_generator.h"
@@ -21,7 +22,6 @@
 #include "tane/gateway/transcoder.h"
 #include "tane/gwtest/v1/gwtest.grpc.pb.h"
 #include "tane/telemetry/log.h"
-#include "../tests/thing_service.h"
 
 namespace tane::gateway {
 namespace {
@@ -57,7 +57,8 @@ void BM_BuildRequest(benchmark::State& state) {
   auto table = RouteTable::Build({ThingService()});
   auto match = table->Find("POST", *SplitRequestPath("/v1/things/t-1:submit"));
   gwtest::v1::SubmitThingRequest request;
-  for (auto _ : state) benchmark::DoNotOptimize(BuildRequest(*match.route, match.raw_values, "", kSubmitBody, &request));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(BuildRequest(*match.route, match.raw_values, "", kSubmitBody, &request));
 }
 BENCHMARK(BM_BuildRequest);
 
@@ -148,17 +149,16 @@ Figures GrpcDirect() {
     client->request.set_version(3);
     client->request.set_idempotency_key("bench-key");
     client->start = std::chrono::steady_clock::now();
-    stub->async()->SubmitThing(&client->context, &client->request, &client->response,
-                               [&, client, self](grpc::Status) {
-                                 const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                     std::chrono::steady_clock::now() - client->start)
-                                                     .count();
-                                 {
-                                   std::lock_guard lock(mu);
-                                   latencies.push_back(ns);
-                                 }
-                                 self(self);
-                               });
+    stub->async()->SubmitThing(&client->context, &client->request, &client->response, [&, client, self](grpc::Status) {
+      const auto ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - client->start)
+              .count();
+      {
+        std::lock_guard lock(mu);
+        latencies.push_back(ns);
+      }
+      self(self);
+    });
   };
   const auto t0 = std::chrono::steady_clock::now();
   for (int c = 0; c < kClients; ++c) start_call(start_call);
@@ -212,7 +212,9 @@ void BM_HttpGetAnonymousThroughGateway(benchmark::State& state) {
   options.port = stack.gateway->port();
   options.connections = kClients;
   options.requests = kRequests;
-  options.make_request = [](uint64_t i) { return LoadRequest{"GET", "/v1/things/t-" + std::to_string(i % 100), "", {}}; };
+  options.make_request = [](uint64_t i) {
+    return LoadRequest{"GET", "/v1/things/t-" + std::to_string(i % 100), "", {}};
+  };
   LoadResult result;
   for (auto _ : state) result = *RunLoad(options);
   Report(state, result);

@@ -23,8 +23,8 @@ class AuthenticatorTest : public ::testing::Test {
     return *auth::JwtVerifier::Create(options);
   }
   static auth::ApiKeyStore MakeKeys() {
-    return *auth::ApiKeyStore::Parse(auth::ApiKeyLine(auth::HashApiKey("tane_partnerkey"),
-                                                      {"nsf-exchange", "partner", "NSF", auth::CredentialKind::kApiKey}));
+    return *auth::ApiKeyStore::Parse(auth::ApiKeyLine(
+        auth::HashApiKey("tane_partnerkey"), {"nsf-exchange", "partner", "NSF", auth::CredentialKind::kApiKey}));
   }
   static std::string Token(const std::string& role) {
     auth::TokenClaims claims;

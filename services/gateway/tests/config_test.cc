@@ -28,8 +28,8 @@ absl::StatusOr<GatewayConfig> Parse(std::vector<std::string> args) {
 class ConfigTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    for (const char* name : {"TANE_CALLS_ADDR", "TANE_FUNDS_ADDR", "TANE_HTTP_ADDR", "TANE_UPSTREAM_TIMEOUT",
-                             "TANE_CORS_ORIGINS"}) {
+    for (const char* name :
+         {"TANE_CALLS_ADDR", "TANE_FUNDS_ADDR", "TANE_HTTP_ADDR", "TANE_UPSTREAM_TIMEOUT", "TANE_CORS_ORIGINS"}) {
       unsetenv(name);
     }
   }

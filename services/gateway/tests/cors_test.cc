@@ -35,8 +35,8 @@ TEST(CorsTest, Preflight) {
   auto headers = cors.PreflightHeaders("https://portal.example.jp", "PATCH");
   EXPECT_THAT(headers, Contains(Pair("Access-Control-Allow-Origin", "https://portal.example.jp")));
   EXPECT_THAT(headers, Contains(Pair("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")));
-  EXPECT_THAT(headers, Contains(Pair("Access-Control-Allow-Headers",
-                                     "Authorization, Content-Type, X-Api-Key, X-Request-Id")));
+  EXPECT_THAT(headers,
+              Contains(Pair("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Api-Key, X-Request-Id")));
   EXPECT_THAT(headers, Contains(Pair("Access-Control-Max-Age", "300")));
   EXPECT_THAT(cors.PreflightHeaders("https://portal.example.jp", "TRACE"), IsEmpty());
   EXPECT_THAT(cors.PreflightHeaders("https://portal.example.jp", "PAT"), IsEmpty());

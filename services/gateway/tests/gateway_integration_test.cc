@@ -82,8 +82,8 @@ GatewayOptions BaseOptions(const std::string& upstream_address) {
   options.max_body_bytes = 4096;
   options.access_log = true;
   // The calls service is linked but has no address here.
-  options.services = {ThingServiceDescriptor(),
-                      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("tane.calls.v1.CallsService")};
+  options.services = {ThingServiceDescriptor(), google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+                                                    "tane.calls.v1.CallsService")};
   return options;
 }
 
@@ -141,8 +141,8 @@ TEST_F(GatewayIntegrationTest, ServesJsonOverOneKeepAliveConnection) {
     Struct thing = Parse(r.body);
     EXPECT_EQ(Field(thing, "thingId"), "t" + std::to_string(i));
     EXPECT_EQ(Field(thing, "title"), "種の研究 t" + std::to_string(i));  // UTF-8 round trip
-    EXPECT_EQ(Field(thing, "priceYen"), "9007199254740993");          // int64 as a string
-    EXPECT_EQ(Field(thing, "color"), "COLOR_RED");                    // enum by name
+    EXPECT_EQ(Field(thing, "priceYen"), "9007199254740993");             // int64 as a string
+    EXPECT_EQ(Field(thing, "color"), "COLOR_RED");                       // enum by name
     EXPECT_EQ(Field(thing, "createTime"), "2017-06-07T00:00:00Z");
     EXPECT_EQ(client_->local_port(), port) << "a new connection was opened";
   }
@@ -153,8 +153,9 @@ TEST_F(GatewayIntegrationTest, ServesJsonOverOneKeepAliveConnection) {
 }
 
 TEST_F(GatewayIntegrationTest, TranscodesPathQueryAndBody) {
-  HttpResult list = Send("GET", "/v1/shelves/s%201/things?pageSize=3&colors=COLOR_RED&colors=COLOR_GREEN"
-                                "&minSize.width=4&createdAfter=2017-06-07T00:00:00%2B09:00",
+  HttpResult list = Send("GET",
+                         "/v1/shelves/s%201/things?pageSize=3&colors=COLOR_RED&colors=COLOR_GREEN"
+                         "&minSize.width=4&createdAfter=2017-06-07T00:00:00%2B09:00",
                          "", Bearer(Token("applicant")));
   ASSERT_EQ(list.status, 200) << list.body;
   gwtest::v1::ListThingsResponse response;
@@ -166,22 +167,22 @@ TEST_F(GatewayIntegrationTest, TranscodesPathQueryAndBody) {
   EXPECT_EQ(response.echo().created_after().seconds(), 1496761200);
   EXPECT_EQ(response.next_page_token(), "next");
 
-  HttpResult created = Send("POST", "/v1/shelves/s1/things?idempotencyKey=k1",
-                            R"({"title":"熱輸送のスペクトル学的理解","priceYen":"150000000","tags":["a"]})",
-                            Bearer(Token("applicant")));
+  HttpResult created =
+      Send("POST", "/v1/shelves/s1/things?idempotencyKey=k1",
+           R"({"title":"熱輸送のスペクトル学的理解","priceYen":"150000000","tags":["a"]})", Bearer(Token("applicant")));
   ASSERT_EQ(created.status, 200) << created.body;
   Struct thing = Parse(created.body);
   EXPECT_EQ(Field(thing, "thingId"), "t-s1");
   EXPECT_EQ(Field(thing, "title"), "熱輸送のスペクトル学的理解");
   EXPECT_EQ(Field(thing, "priceYen"), "150000000");
 
-  HttpResult submitted = Send("POST", "/v1/things/t9:submit", R"({"version":"4","idempotencyKey":"k2"})",
-                              Bearer(Token("applicant")));
+  HttpResult submitted =
+      Send("POST", "/v1/things/t9:submit", R"({"version":"4","idempotencyKey":"k2"})", Bearer(Token("applicant")));
   ASSERT_EQ(submitted.status, 200) << submitted.body;
   EXPECT_EQ(Field(Parse(submitted.body), "title"), "submitted v4 key k2");
 
-  HttpResult updated = Send("PATCH", "/v1/shelves/s1/things/t1?updateMask=title", R"({"title":"x"})",
-                            Bearer(Token("operator")));
+  HttpResult updated =
+      Send("PATCH", "/v1/shelves/s1/things/t1?updateMask=title", R"({"title":"x"})", Bearer(Token("operator")));
   ASSERT_EQ(updated.status, 200) << updated.body;
   EXPECT_EQ(Field(Parse(updated.body), "name"), "shelves/s1/things/t1");
 
@@ -202,10 +203,11 @@ TEST_F(GatewayIntegrationTest, EveryGrpcCodeMapsToItsHttpStatus) {
   const std::pair<int, int> codes[] = {{1, 499},  {2, 500},  {3, 400},  {4, 504},  {5, 404},  {6, 409},
                                        {7, 403},  {8, 429},  {9, 409},  {10, 409}, {11, 400}, {12, 501},
                                        {13, 500}, {14, 503}, {15, 500}, {16, 401}};
-  const char* names[] = {"",          "CANCELLED",         "UNKNOWN",        "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-                         "NOT_FOUND", "ALREADY_EXISTS",    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                         "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",   "UNIMPLEMENTED",      "INTERNAL",
-                         "UNAVAILABLE", "DATA_LOSS",       "UNAUTHENTICATED"};
+  const char* names[] = {
+      "",          "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
   for (auto [code, http] : codes) {
     HttpResult r = Send("POST", "/v1/fail/" + std::to_string(code), R"({"message":"because test"})");
     EXPECT_EQ(r.status, http) << "code " << code << ": " << r.body;
@@ -285,8 +287,8 @@ TEST_F(GatewayIntegrationTest, RequestIdRoundTrip) {
   EXPECT_EQ(Field(who, "requestId"), "0123456789abcdef0123456789abcdef");
   EXPECT_EQ(Field(who, "traceId"), "0123456789abcdef0123456789abcdef");
 
-  HttpResult traced = Send("GET", "/v1/whoami", "",
-                           {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
+  HttpResult traced =
+      Send("GET", "/v1/whoami", "", {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
   EXPECT_EQ(traced.Header("x-request-id"), "4bf92f3577b34da6a3ce929d0e0e4736");
 
   for (std::string invalid : {"", "abc", "not-hex-not-hex-not-hex-not-hex!", "00000000000000000000000000000000"}) {
@@ -330,8 +332,9 @@ TEST_F(GatewayIntegrationTest, BadRequestsAreRefusedAndNeverForwarded) {
     EXPECT_THAT(Field(body, "message"), HasSubstr(c.message)) << c.name;
     EXPECT_EQ(server_->service().calls(), before) << c.name << " reached the service";
   }
-  HttpResult media = Send("POST", "/v1/shelves/s/things", "title=x", {{"Content-Type", "application/x-www-form-urlencoded"},
-                                                                       {"Authorization", "Bearer " + token}});
+  HttpResult media =
+      Send("POST", "/v1/shelves/s/things", "title=x",
+           {{"Content-Type", "application/x-www-form-urlencoded"}, {"Authorization", "Bearer " + token}});
   EXPECT_EQ(media.status, 415);
   EXPECT_THAT(Field(Parse(media.body), "message"), HasSubstr("Content-Type must be application/json"));
 }
@@ -345,8 +348,9 @@ TEST_F(GatewayIntegrationTest, OversizeBodiesAreRefusedBeforeBeingRead) {
               HasSubstr(absl::StrCat("the request body is ", big.size(), " bytes; the limit is 4096")));
   EXPECT_FALSE(r.keep_alive);
   // Chunked: the size is known only while reading.
-  std::string chunked = "POST /v1/shelves/s/things HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                        "Content-Type: application/json\r\n\r\n";
+  std::string chunked =
+      "POST /v1/shelves/s/things HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Content-Type: application/json\r\n\r\n";
   for (int i = 0; i < 5; ++i) chunked += "400\r\n" + std::string(1024, ' ') + "\r\n";
   chunked += "0\r\n\r\n";
   auto raw = client_->SendRaw(chunked);
@@ -363,18 +367,17 @@ TEST_F(GatewayIntegrationTest, MalformedHttpAndExpectContinue) {
   EXPECT_THAT(Field(Parse(garbage->body), "message"), HasSubstr("malformed HTTP request"));
 
   const std::string body = R"({"version":"1"})";
-  auto interim = client_->SendRaw(absl::StrCat("POST /v1/things/t1:submit HTTP/1.1\r\nHost: x\r\n",
-                                               "Authorization: Bearer ", Token("applicant"), "\r\n",
-                                               "Content-Type: application/json\r\nExpect: 100-continue\r\n",
-                                               "Content-Length: ", body.size(), "\r\n\r\n"));
+  auto interim = client_->SendRaw(absl::StrCat(
+      "POST /v1/things/t1:submit HTTP/1.1\r\nHost: x\r\n", "Authorization: Bearer ", Token("applicant"), "\r\n",
+      "Content-Type: application/json\r\nExpect: 100-continue\r\n", "Content-Length: ", body.size(), "\r\n\r\n"));
   ASSERT_TRUE(interim.ok()) << interim.status();
   EXPECT_EQ(interim->status, 100);
   auto final_response = client_->SendRaw(body);
   ASSERT_TRUE(final_response.ok()) << final_response.status();
   EXPECT_EQ(final_response->status, 200) << final_response->body;
 
-  auto huge_header = client_->SendRaw("GET /v1/things/t1 HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') +
-                                      "\r\n\r\n");
+  auto huge_header =
+      client_->SendRaw("GET /v1/things/t1 HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
   ASSERT_TRUE(huge_header.ok()) << huge_header.status();
   EXPECT_EQ(huge_header->status, 431);
 }
@@ -393,7 +396,8 @@ TEST_F(GatewayIntegrationTest, AuthenticationAndPolicy) {
       {"no_policy", "GET", "/v1/hidden", "", Bearer(Token("operator")), 403, "has no access policy"},
       {"no_policy_anonymous", "GET", "/v1/hidden", "", {}, 403, "has no access policy"},
       {"expired", "GET", "/v1/things/t1", "",
-       Bearer(Token("applicant", "alice", "", absl::Minutes(5), absl::Now() - absl::Hours(1))), 401, "token expired at"},
+       Bearer(Token("applicant", "alice", "", absl::Minutes(5), absl::Now() - absl::Hours(1))), 401,
+       "token expired at"},
       {"bad_token_on_anonymous_method", "GET", "/v1/things/t1", "", Bearer("garbage"), 401, "malformed token"},
       {"unknown_api_key", "GET", "/v1/whoami", "", {{"X-Api-Key", "tane_nope"}}, 401, "unknown API key"},
       {"partner_only", "GET", "/v1/partner/whoami", "", Bearer(Token("applicant")), 403, "may not call"},
@@ -539,14 +543,18 @@ TEST_F(GatewayIntegrationTest, MetricsAndAccessLog) {
   telemetry::SetLogSink(nullptr);
 
   const std::string exposition = metrics_->Exposition();
-  EXPECT_THAT(exposition, HasSubstr(R"(http_requests_total{method="GET",route="GET /v1/things/{thing_id}",status="200"} 1)"));
-  EXPECT_THAT(exposition, HasSubstr(R"(http_requests_total{method="GET",route="GET /v1/things/{thing_id}",status="404"} 1)"));
-  EXPECT_THAT(exposition, HasSubstr("http_request_duration_seconds_bucket{method=\"GET\",route=\"GET /v1/things/{thing_id}\""));
+  EXPECT_THAT(exposition,
+              HasSubstr(R"(http_requests_total{method="GET",route="GET /v1/things/{thing_id}",status="200"} 1)"));
+  EXPECT_THAT(exposition,
+              HasSubstr(R"(http_requests_total{method="GET",route="GET /v1/things/{thing_id}",status="404"} 1)"));
+  EXPECT_THAT(exposition,
+              HasSubstr("http_request_duration_seconds_bucket{method=\"GET\",route=\"GET /v1/things/{thing_id}\""));
 
   std::lock_guard lock(mu);
   const std::string* access = nullptr;
   for (const std::string& line : lines) {
-    if (line.find(id) != std::string::npos && line.find("\"msg\":\"http request\"") != std::string::npos) access = &line;
+    if (line.find(id) != std::string::npos && line.find("\"msg\":\"http request\"") != std::string::npos)
+      access = &line;
   }
   ASSERT_NE(access, nullptr);
   Struct entry = Parse(*access);

@@ -36,7 +36,8 @@ class OpenApiTest : public ::testing::Test {
   }
   static std::vector<std::string> Names(const Value& parameters) {
     std::vector<std::string> names;
-    for (const Value& p : parameters.list_value().values()) names.push_back(p.struct_value().fields().at("name").string_value());
+    for (const Value& p : parameters.list_value().values())
+      names.push_back(p.struct_value().fields().at("name").string_value());
     return names;
   }
 
@@ -72,7 +73,9 @@ TEST_F(OpenApiTest, OperationsOfTheCallsService) {
   EXPECT_EQ(param.fields().at("in").string_value(), "path");
   EXPECT_TRUE(param.fields().at("required").bool_value());
   EXPECT_EQ(Obj(Obj(Obj(Obj(submit, "requestBody"), "content"), "application/json"), "schema")
-                .fields().at("$ref").string_value(),
+                .fields()
+                .at("$ref")
+                .string_value(),
             "#/components/schemas/tane.calls.v1.SubmitApplicationRequest");
 
   const Struct& list_calls = Operation("/v1/calls", "get");
@@ -83,7 +86,9 @@ TEST_F(OpenApiTest, OperationsOfTheCallsService) {
 
   const Struct& create_app = Operation("/v1/calls/{call_id}/applications", "post");
   EXPECT_EQ(Obj(Obj(Obj(Obj(create_app, "requestBody"), "content"), "application/json"), "schema")
-                .fields().at("$ref").string_value(),
+                .fields()
+                .at("$ref")
+                .string_value(),
             "#/components/schemas/tane.calls.v1.Application");
   EXPECT_THAT(Names(create_app.fields().at("parameters")), Contains("idempotencyKey"));
   EXPECT_TRUE(Obj(Obj(doc_, "paths"), "/v1/calls/{call_id}/applications:count").fields().contains("get"));
@@ -96,7 +101,8 @@ TEST_F(OpenApiTest, SchemasFollowTheJsonMapping) {
   EXPECT_EQ(Obj(app, "totalDirectYen").fields().at("format").string_value(), "int64");
   EXPECT_EQ(Obj(app, "submittedAt").fields().at("format").string_value(), "date-time");
   EXPECT_EQ(Obj(app, "budgetPlan").fields().at("type").string_value(), "array");
-  EXPECT_EQ(Obj(app, "state").fields().at("$ref").string_value(), "#/components/schemas/tane.calls.v1.ApplicationState");
+  EXPECT_EQ(Obj(app, "state").fields().at("$ref").string_value(),
+            "#/components/schemas/tane.calls.v1.ApplicationState");
   const auto& states = Obj(schemas, "tane.calls.v1.ApplicationState").fields().at("enum").list_value();
   EXPECT_EQ(states.values(1).string_value(), "APPLICATION_STATE_DRAFT");
   EXPECT_TRUE(schemas.fields().contains("Error"));
@@ -105,8 +111,8 @@ TEST_F(OpenApiTest, SchemasFollowTheJsonMapping) {
 TEST_F(OpenApiTest, TestServiceShapes) {
   const Struct& list = Operation("/v1/shelves/{shelf_id}/things", "get");
   std::vector<std::string> names = Names(list.fields().at("parameters"));
-  for (std::string expected : {"shelf_id", "pageSize", "colors", "minSize.width", "createdAfter", "maxAge", "readMask",
-                               "maxPriceYen"}) {
+  for (std::string expected :
+       {"shelf_id", "pageSize", "colors", "minSize.width", "createdAfter", "maxAge", "readMask", "maxPriceYen"}) {
     EXPECT_THAT(names, Contains(expected));
   }
   EXPECT_TRUE(Obj(Obj(doc_, "paths"), "/v1/things").fields().contains("get"));  // additional binding
@@ -116,7 +122,9 @@ TEST_F(OpenApiTest, TestServiceShapes) {
   EXPECT_FALSE(Obj(doc_, "paths").fields().contains("/v1/things/{thing_id}:watch"));
   const Struct& count = Operation("/v1/shelves/{shelf_id}/things:count", "get");
   EXPECT_EQ(Obj(Obj(Obj(Obj(Obj(count, "responses"), "200"), "content"), "application/json"), "schema")
-                .fields().at("format").string_value(),
+                .fields()
+                .at("format")
+                .string_value(),
             "int64");
 }
 

@@ -119,15 +119,14 @@ TEST(PathTemplateTest, SplitsRequestPaths) {
 }
 
 TEST(PathTemplateTest, MoreSpecificOrdersLiteralsFirst) {
-  std::vector<std::string> texts = {"/v1/{a=**}", "/v1/{a}/x", "/v1/things/{id}", "/v1/things/special",
-                                    "/v1/things"};
+  std::vector<std::string> texts = {"/v1/{a=**}", "/v1/{a}/x", "/v1/things/{id}", "/v1/things/special", "/v1/things"};
   std::vector<PathTemplate> templates;
   for (const auto& text : texts) templates.push_back(*PathTemplate::Parse(text));
   std::sort(templates.begin(), templates.end(), PathTemplate::MoreSpecific);
   std::vector<std::string> sorted;
   for (const auto& t : templates) sorted.push_back(t.text());
-  EXPECT_THAT(sorted, ElementsAreArray({"/v1/things", "/v1/things/special", "/v1/things/{id}", "/v1/{a}/x",
-                                        "/v1/{a=**}"}));
+  EXPECT_THAT(sorted,
+              ElementsAreArray({"/v1/things", "/v1/things/special", "/v1/things/{id}", "/v1/{a}/x", "/v1/{a=**}"}));
 }
 
 TEST(PathTemplateTest, SameShapeMeansSameKey) {

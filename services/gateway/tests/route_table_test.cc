@@ -130,7 +130,8 @@ class DynamicService {
       dependency: "tane/gwtest/v1/gwtest.proto"
       dependency: "google/api/annotations.proto"
       dependency: "tane/common/v1/policy.proto"
-      service { name: "DynService" )" + methods + "}";
+      service { name: "DynService" )" +
+                             methods + "}";
     EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &file)) << text;
     const google::protobuf::FileDescriptor* built = pool_.BuildFile(file);
     EXPECT_NE(built, nullptr);
@@ -145,8 +146,9 @@ class DynamicService {
 
 std::string Method(const std::string& name, const std::string& http, const std::string& policy = "roles: \"operator\"",
                    const std::string& input = "GetThingRequest", const std::string& output = "Thing") {
-  return "method { name: \"" + name + "\" input_type: \".tane.gwtest.v1." + input + "\" output_type: \".tane.gwtest.v1." +
-         output + "\" options { [google.api.http] { " + http + " } [tane.common.v1.policy] { " + policy + " } } }";
+  return "method { name: \"" + name + "\" input_type: \".tane.gwtest.v1." + input +
+         "\" output_type: \".tane.gwtest.v1." + output + "\" options { [google.api.http] { " + http +
+         " } [tane.common.v1.policy] { " + policy + " } } }";
 }
 
 TEST(RouteTableTest, RefusesBrokenAnnotationsListingEveryProblem) {
@@ -154,7 +156,8 @@ TEST(RouteTableTest, RefusesBrokenAnnotationsListingEveryProblem) {
     std::string methods;
     std::string error;
   } cases[] = {
-      {Method("A", "get: \"/v1/x/{nope}\""), "DynService.A: path variable {nope}: no field \"nope\" in tane.gwtest.v1.GetThingRequest"},
+      {Method("A", "get: \"/v1/x/{nope}\""),
+       "DynService.A: path variable {nope}: no field \"nope\" in tane.gwtest.v1.GetThingRequest"},
       {Method("A", "get: \"/v1/x/{thing_id.x}\""), "\"thing_id\" is not a message, so it has no field \"x\""},
       {Method("A", "get: \"/v1/x/{colors}\"", "roles: \"operator\"", "ListThingsRequest"),
        "path variable {colors} must name a singular scalar or enum field"},
@@ -163,7 +166,8 @@ TEST(RouteTableTest, RefusesBrokenAnnotationsListingEveryProblem) {
       {Method("A", "get: \"/v1/x/{thing_id}\" body: \"*\""), "GET cannot have a request body"},
       {Method("A", "delete: \"/v1/x/{thing_id}\" body: \"*\""), "DELETE cannot have a request body"},
       {Method("A", "post: \"/v1/x\" body: \"nope\""), "body \"nope\" is not a field of tane.gwtest.v1.GetThingRequest"},
-      {Method("A", "get: \"/v1/x\" response_body: \"nope\""), "response_body \"nope\" is not a field of tane.gwtest.v1.Thing"},
+      {Method("A", "get: \"/v1/x\" response_body: \"nope\""),
+       "response_body \"nope\" is not a field of tane.gwtest.v1.Thing"},
       {Method("A", "get: \"/v1/x\"", "roles: \"dean\""), "its policy names unknown role \"dean\""},
       {Method("A", "get: \"/v1/x\"", "anonymous: false"), "its policy lists no roles and is not anonymous"},
       {Method("A", "get: \"/v1/x\" additional_bindings { get: \"/v1/y\" additional_bindings { get: \"/v1/z\" } }"),

@@ -19,12 +19,12 @@ TEST(TextTest, Utf8Validation) {
       {"ナノスケール・サーマルマネージメント", true, 0},
       {"emoji \xF0\x9F\x8C\xB1 seed", true, 0},
       {"\xC2\x80 and \xF4\x8F\xBF\xBF (U+10FFFF)", true, 0},
-      {"ab\x80", false, 2},             // lone continuation byte
-      {"\xC0\xAF", false, 0},           // overlong '/'
-      {"x\xE0\x80\xAF", false, 1},      // overlong 3-byte
-      {"\xED\xA0\x80", false, 0},       // UTF-16 surrogate
-      {"\xF4\x90\x80\x80", false, 0},   // above U+10FFFF
-      {"ok\xE3\x83", false, 2},         // truncated
+      {"ab\x80", false, 2},            // lone continuation byte
+      {"\xC0\xAF", false, 0},          // overlong '/'
+      {"x\xE0\x80\xAF", false, 1},     // overlong 3-byte
+      {"\xED\xA0\x80", false, 0},      // UTF-16 surrogate
+      {"\xF4\x90\x80\x80", false, 0},  // above U+10FFFF
+      {"ok\xE3\x83", false, 2},        // truncated
       {"\xFF", false, 0},
   };
   for (const Case& c : cases) {

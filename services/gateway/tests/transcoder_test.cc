@@ -10,10 +10,10 @@
 namespace tane::gateway {
 namespace {
 
+using gwtest::v1::Color;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using gwtest::v1::Color;
 
 class TranscoderTest : public ::testing::Test {
  protected:
@@ -104,13 +104,16 @@ TEST_F(TranscoderTest, BodyFieldWithPathAndQuery) {
 
 TEST_F(TranscoderTest, ProtoFieldNamesAreAcceptedInTheBody) {
   gwtest::v1::CreateThingRequest request;
-  ASSERT_TRUE(Build("POST", "/v1/shelves/s1/things", R"({"price_yen":"5","create_time":"2017-06-07T00:00:00Z"})", &request).ok());
+  ASSERT_TRUE(
+      Build("POST", "/v1/shelves/s1/things", R"({"price_yen":"5","create_time":"2017-06-07T00:00:00Z"})", &request)
+          .ok());
   EXPECT_EQ(request.thing().price_yen(), 5);
 }
 
 TEST_F(TranscoderTest, NestedPathVariableInsideTheBodyField) {
   gwtest::v1::UpdateThingRequest request;
-  absl::Status status = Build("PATCH", "/v1/shelves/s1/things/t1?updateMask=title,priceYen", R"({"title":"x"})", &request);
+  absl::Status status =
+      Build("PATCH", "/v1/shelves/s1/things/t1?updateMask=title,priceYen", R"({"title":"x"})", &request);
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(request.thing().name(), "shelves/s1/things/t1");
   EXPECT_EQ(request.thing().title(), "x");
@@ -119,8 +122,9 @@ TEST_F(TranscoderTest, NestedPathVariableInsideTheBodyField) {
   EXPECT_TRUE(Build("PATCH", "/v1/shelves/s1/things/t1", R"({"name":"shelves/s1/things/t1"})", &request).ok());
   status = Build("PATCH", "/v1/shelves/s1/things/t1", R"({"name":"shelves/s9/things/t9"})", &request);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(status.message()),
-              HasSubstr("thing.name: is \"shelves/s1/things/t1\" in the path but \"shelves/s9/things/t9\" in the body"));
+  EXPECT_THAT(
+      std::string(status.message()),
+      HasSubstr("thing.name: is \"shelves/s1/things/t1\" in the path but \"shelves/s9/things/t9\" in the body"));
 }
 
 TEST_F(TranscoderTest, WholeBodyAndEmptyBody) {
@@ -155,7 +159,7 @@ struct ErrorCase {
   std::string method;
   std::string target;
   std::string body;
-  std::string message;  // substring of the status message
+  std::string message;              // substring of the status message
   std::vector<std::string> fields;  // the BadRequest's field paths, in order
 };
 
@@ -180,70 +184,193 @@ TEST_P(TranscoderErrorTest, IsInvalidArgumentWithAPreciseMessage) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, TranscoderErrorTest,
     ::testing::Values(
-        ErrorCase{"malformed_json", "POST", "/v1/shelves/s/things", R"({"title": })",
-                  "request body is not valid JSON: line 1, column 11: unexpected character '}', expected a JSON value", {}},
-        ErrorCase{"truncated_json", "POST", "/v1/shelves/s/things", "{\n  \"title\": \"x\"",
-                  "line 2, column 15: unexpected end of input, expected ',' or '}'", {}},
-        ErrorCase{"unknown_field", "POST", "/v1/shelves/s/things", R"({"titel":"x"})",
-                  "invalid request body: titel: unknown field", {"titel"}},
-        ErrorCase{"nested_unknown_field", "POST", "/v1/shelves/s/things", R"({"size":{"depth":1}})",
-                  "size.depth: unknown field", {"size.depth"}},
-        ErrorCase{"wrong_type", "POST", "/v1/shelves/s/things", R"({"title":3})",
-                  "title: invalid value 3, expected a string", {"title"}},
-        ErrorCase{"wrong_enum", "POST", "/v1/shelves/s/things", R"({"color":"PURPLE"})",
-                  "expected one of COLOR_UNSPECIFIED, COLOR_RED, COLOR_GREEN", {"color"}},
-        ErrorCase{"wrong_int64", "POST", "/v1/shelves/s/things", R"({"priceYen":"12abc"})",
-                  "priceYen: invalid value \"12abc\", expected a 64-bit integer", {"priceYen"}},
-        ErrorCase{"wrong_element_type", "POST", "/v1/shelves/s/things", R"({"tags":["a",2]})",
-                  "tags[1]: invalid value 2, expected a string", {"tags[1]"}},
-        ErrorCase{"unknown_field_in_array_element", "POST", "/v1/things/t1:submit", R"({"version":"1","extra":{}})",
-                  "extra: unknown field", {"extra"}},
-        ErrorCase{"wrong_nested_type", "POST", "/v1/shelves/s/things", R"({"size":{"width":"wide"}})",
-                  "size.width: invalid value \"wide\", expected an integer", {"size.width"}},
-        ErrorCase{"wrong_timestamp", "POST", "/v1/shelves/s/things", R"({"createTime":"yesterday"})",
-                  "createTime: invalid time format: yesterday, expected an RFC 3339 timestamp", {"createTime"}},
-        ErrorCase{"bad_utf8", "POST", "/v1/shelves/s/things", "{\"title\":\"\xff\"}",
-                  "request body is not valid JSON: line 1, column 11: not valid UTF-8", {}},
-        ErrorCase{"lone_surrogate", "POST", "/v1/shelves/s/things", R"({"title":"\ud800"})",
-                  "high surrogate \\u escape without its low surrogate", {}},
-        ErrorCase{"duplicate_key", "POST", "/v1/shelves/s/things", R"({"title":"a","title":"b"})",
-                  "line 1, column 14: duplicate key \"title\"", {}},
-        ErrorCase{"array_for_message", "POST", "/v1/shelves/s/things", "[1]",
-                  "invalid request body: the body must be a JSON object", {}},
+        ErrorCase{"malformed_json",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  R"({"title": })",
+                  "request body is not valid JSON: line 1, column 11: unexpected character '}', expected a JSON value",
+                  {}},
+        ErrorCase{"truncated_json",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  "{\n  \"title\": \"x\"",
+                  "line 2, column 15: unexpected end of input, expected ',' or '}'",
+                  {}},
+        ErrorCase{"unknown_field",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  R"({"titel":"x"})",
+                  "invalid request body: titel: unknown field",
+                  {"titel"}},
+        ErrorCase{"nested_unknown_field",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  R"({"size":{"depth":1}})",
+                  "size.depth: unknown field",
+                  {"size.depth"}},
+        ErrorCase{"wrong_type",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  R"({"title":3})",
+                  "title: invalid value 3, expected a string",
+                  {"title"}},
+        ErrorCase{"wrong_enum",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  R"({"color":"PURPLE"})",
+                  "expected one of COLOR_UNSPECIFIED, COLOR_RED, COLOR_GREEN",
+                  {"color"}},
+        ErrorCase{"wrong_int64",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  R"({"priceYen":"12abc"})",
+                  "priceYen: invalid value \"12abc\", expected a 64-bit integer",
+                  {"priceYen"}},
+        ErrorCase{"wrong_element_type",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  R"({"tags":["a",2]})",
+                  "tags[1]: invalid value 2, expected a string",
+                  {"tags[1]"}},
+        ErrorCase{"unknown_field_in_array_element",
+                  "POST",
+                  "/v1/things/t1:submit",
+                  R"({"version":"1","extra":{}})",
+                  "extra: unknown field",
+                  {"extra"}},
+        ErrorCase{"wrong_nested_type",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  R"({"size":{"width":"wide"}})",
+                  "size.width: invalid value \"wide\", expected an integer",
+                  {"size.width"}},
+        ErrorCase{"wrong_timestamp",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  R"({"createTime":"yesterday"})",
+                  "createTime: invalid time format: yesterday, expected an RFC 3339 timestamp",
+                  {"createTime"}},
+        ErrorCase{"bad_utf8",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  "{\"title\":\"\xff\"}",
+                  "request body is not valid JSON: line 1, column 11: not valid UTF-8",
+                  {}},
+        ErrorCase{"lone_surrogate",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  R"({"title":"\ud800"})",
+                  "high surrogate \\u escape without its low surrogate",
+                  {}},
+        ErrorCase{"duplicate_key",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  R"({"title":"a","title":"b"})",
+                  "line 1, column 14: duplicate key \"title\"",
+                  {}},
+        ErrorCase{"array_for_message",
+                  "POST",
+                  "/v1/shelves/s/things",
+                  "[1]",
+                  "invalid request body: the body must be a JSON object",
+                  {}},
         ErrorCase{"body_on_get", "GET", "/v1/things/t1", "{}", "GET /v1/things/{thing_id} takes no request body", {}},
-        ErrorCase{"unknown_query_parameter", "GET", "/v1/things/t1?revison=2",
-                  "", "invalid query parameter: revison: unknown query parameter", {"revison"}},
-        ErrorCase{"bad_query_int", "GET", "/v1/shelves/s/things?pageSize=ten", "",
-                  "pageSize: \"ten\" is not an integer from -2147483648 to 2147483647", {"pageSize"}},
-        ErrorCase{"bad_query_enum", "GET", "/v1/shelves/s/things?colors=PURPLE", "",
-                  "\"PURPLE\" is not one of COLOR_UNSPECIFIED, COLOR_RED, COLOR_GREEN", {"colors"}},
-        ErrorCase{"query_uint_overflow", "GET", "/v1/shelves/s/things?limit=4294967296", "",
-                  "is not an integer from 0 to 4294967295", {"limit"}},
-        ErrorCase{"query_bool", "GET", "/v1/shelves/s/things?fragileOnly=yes", "", "\"yes\" is not true or false",
+        ErrorCase{"unknown_query_parameter",
+                  "GET",
+                  "/v1/things/t1?revison=2",
+                  "",
+                  "invalid query parameter: revison: unknown query parameter",
+                  {"revison"}},
+        ErrorCase{"bad_query_int",
+                  "GET",
+                  "/v1/shelves/s/things?pageSize=ten",
+                  "",
+                  "pageSize: \"ten\" is not an integer from -2147483648 to 2147483647",
+                  {"pageSize"}},
+        ErrorCase{"bad_query_enum",
+                  "GET",
+                  "/v1/shelves/s/things?colors=PURPLE",
+                  "",
+                  "\"PURPLE\" is not one of COLOR_UNSPECIFIED, COLOR_RED, COLOR_GREEN",
+                  {"colors"}},
+        ErrorCase{"query_uint_overflow",
+                  "GET",
+                  "/v1/shelves/s/things?limit=4294967296",
+                  "",
+                  "is not an integer from 0 to 4294967295",
+                  {"limit"}},
+        ErrorCase{"query_bool",
+                  "GET",
+                  "/v1/shelves/s/things?fragileOnly=yes",
+                  "",
+                  "\"yes\" is not true or false",
                   {"fragileOnly"}},
-        ErrorCase{"query_timestamp", "GET", "/v1/shelves/s/things?createdAfter=June", "",
-                  "\"June\" is not an RFC 3339 timestamp", {"createdAfter"}},
-        ErrorCase{"query_twice", "GET", "/v1/shelves/s/things?pageSize=1&page_size=2", "",
-                  "page_size: given more than once, but it is not a repeated field", {"page_size"}},
-        ErrorCase{"query_sets_path_field", "GET", "/v1/shelves/s/things?shelfId=other", "",
-                  "shelfId: is set by the path", {"shelfId"}},
-        ErrorCase{"query_sets_body_field", "POST", "/v1/shelves/s/things?thing.title=x", "{}",
-                  "thing.title: is part of the request body", {"thing.title"}},
-        ErrorCase{"query_with_whole_body", "POST", "/v1/things/t1:submit?version=2", "{}",
+        ErrorCase{"query_timestamp",
+                  "GET",
+                  "/v1/shelves/s/things?createdAfter=June",
+                  "",
+                  "\"June\" is not an RFC 3339 timestamp",
+                  {"createdAfter"}},
+        ErrorCase{"query_twice",
+                  "GET",
+                  "/v1/shelves/s/things?pageSize=1&page_size=2",
+                  "",
+                  "page_size: given more than once, but it is not a repeated field",
+                  {"page_size"}},
+        ErrorCase{"query_sets_path_field",
+                  "GET",
+                  "/v1/shelves/s/things?shelfId=other",
+                  "",
+                  "shelfId: is set by the path",
+                  {"shelfId"}},
+        ErrorCase{"query_sets_body_field",
+                  "POST",
+                  "/v1/shelves/s/things?thing.title=x",
+                  "{}",
+                  "thing.title: is part of the request body",
+                  {"thing.title"}},
+        ErrorCase{"query_with_whole_body",
+                  "POST",
+                  "/v1/things/t1:submit?version=2",
+                  "{}",
                   "version: unknown query parameter: this method takes all its fields from the request body",
                   {"version"}},
-        ErrorCase{"query_names_a_message", "GET", "/v1/shelves/s/things?minSize=3", "",
-                  "minSize: is a message; set its fields instead (minSize.<field>)", {"minSize"}},
-        ErrorCase{"query_bad_escape", "GET", "/v1/shelves/s/things?pageToken=%zz", "",
-                  "pageToken: invalid percent-encoding", {"pageToken"}},
-        ErrorCase{"every_query_problem_at_once", "GET", "/v1/shelves/s/things?pageSize=x&nope=1&limit=-1", "",
-                  "(and 2 more)", {"pageSize", "nope", "limit"}},
-        ErrorCase{"path_param_not_an_int", "POST", "/v1/fail/abc", "{}",
-                  "invalid path parameter: code: \"abc\" is not an integer from -2147483648 to 2147483647", {"code"}},
-        ErrorCase{"path_param_bad_escape", "GET", "/v1/things/%zz", "",
-                  "invalid path parameter: thing_id: invalid percent-encoding at \"%zz\"", {"thing_id"}},
-        ErrorCase{"path_param_bad_utf8", "GET", "/v1/things/%FF%FE", "",
-                  "invalid path parameter: thing_id: not valid UTF-8", {"thing_id"}}),
+        ErrorCase{"query_names_a_message",
+                  "GET",
+                  "/v1/shelves/s/things?minSize=3",
+                  "",
+                  "minSize: is a message; set its fields instead (minSize.<field>)",
+                  {"minSize"}},
+        ErrorCase{"query_bad_escape",
+                  "GET",
+                  "/v1/shelves/s/things?pageToken=%zz",
+                  "",
+                  "pageToken: invalid percent-encoding",
+                  {"pageToken"}},
+        ErrorCase{"every_query_problem_at_once",
+                  "GET",
+                  "/v1/shelves/s/things?pageSize=x&nope=1&limit=-1",
+                  "",
+                  "(and 2 more)",
+                  {"pageSize", "nope", "limit"}},
+        ErrorCase{"path_param_not_an_int",
+                  "POST",
+                  "/v1/fail/abc",
+                  "{}",
+                  "invalid path parameter: code: \"abc\" is not an integer from -2147483648 to 2147483647",
+                  {"code"}},
+        ErrorCase{"path_param_bad_escape",
+                  "GET",
+                  "/v1/things/%zz",
+                  "",
+                  "invalid path parameter: thing_id: invalid percent-encoding at \"%zz\"",
+                  {"thing_id"}},
+        ErrorCase{"path_param_bad_utf8",
+                  "GET",
+                  "/v1/things/%FF%FE",
+                  "",
+                  "invalid path parameter: thing_id: not valid UTF-8",
+                  {"thing_id"}}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(TranscoderTest, ResponseKeepsItsShape) {
@@ -257,7 +384,7 @@ TEST_F(TranscoderTest, ResponseKeepsItsShape) {
   EXPECT_THAT(*json, HasSubstr(R"("tags":[])"));
   EXPECT_THAT(*json, HasSubstr(R"("color":"COLOR_UNSPECIFIED")"));
   EXPECT_THAT(*json, HasSubstr(R"("fragile":false)"));
-  EXPECT_THAT(*json, Not(HasSubstr("rank")));  // unset optional
+  EXPECT_THAT(*json, Not(HasSubstr("rank")));        // unset optional
   EXPECT_THAT(*json, Not(HasSubstr("createTime")));  // unset message
   thing.set_rank(0);
   EXPECT_THAT(*RenderResponse(RouteOf("GET", "/v1/things/t"), thing), HasSubstr(R"("rank":0)"));

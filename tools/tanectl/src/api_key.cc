@@ -45,7 +45,8 @@ int MakeApiKey(const ApiKeyOptions& o, CommandContext& context) {
   context.out << "key:  " << *key << "\n"
               << "line: " << line << "\n"
               << "The key is shown only here; the gateway stores only its hash"
-              << (o.append_to.empty() ? " (add the line to its --api-keys-file)." : " (line appended to " + o.append_to + ").")
+              << (o.append_to.empty() ? " (add the line to its --api-keys-file)."
+                                      : " (line appended to " + o.append_to + ").")
               << "\n";
   return 0;
 }
@@ -54,7 +55,8 @@ int MakeApiKey(const ApiKeyOptions& o, CommandContext& context) {
 
 void AddApiKeyCommand(CLI::App& app, CommandContext& context) {
   auto options = std::make_shared<ApiKeyOptions>();
-  CLI::App* cmd = app.add_subcommand("api-key", "Make an API key for a partner system; prints the key and its hashed line");
+  CLI::App* cmd =
+      app.add_subcommand("api-key", "Make an API key for a partner system; prints the key and its hashed line");
   cmd->add_option("--subject", options->subject, "The partner system's id, e.g. nsf-exchange")->required();
   cmd->add_option("--role", options->role, "Role of the key")->capture_default_str();
   cmd->add_option("--agency", options->agency, "Partner agency code, e.g. NSF (partner role)");

@@ -37,8 +37,8 @@ Outcome Tanectl(std::vector<std::string> args) {
 class TanectlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tanectl-" + std::to_string(getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("tanectl-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     secret_ = (dir_ / "var" / "jwt.secret").string();
   }
@@ -68,8 +68,8 @@ TEST_F(TanectlTest, TokenVerifiesWithTheGatewaysSecret) {
 }
 
 TEST_F(TanectlTest, PartnerTokenWithAgencyAndTtl) {
-  Outcome o = Tanectl({"token", "--role", "partner", "--subject", "nsf", "--agency", "NSF", "--ttl", "30m",
-                       "--secret-file", secret_});
+  Outcome o = Tanectl(
+      {"token", "--role", "partner", "--subject", "nsf", "--agency", "NSF", "--ttl", "30m", "--secret-file", secret_});
   ASSERT_EQ(o.code, 0) << o.err;
   auth::JwtVerifierOptions options;
   options.hs256_secret = *auth::ReadSecretFile(secret_);
@@ -91,7 +91,8 @@ TEST_F(TanectlTest, BadCommandLines) {
       {{"token", "--role", "applicant", "--secret-file", secret_}, 2, "--subject is required"},
       {{"token", "--role", "dean", "--subject", "x", "--secret-file", secret_}, 2, "unknown role \"dean\""},
       {{"token", "--role", "partner", "--subject", "x", "--secret-file", secret_}, 2, "needs an agency code"},
-      {{"token", "--role", "applicant", "--subject", "x", "--ttl", "forever", "--secret-file", secret_}, 2,
+      {{"token", "--role", "applicant", "--subject", "x", "--ttl", "forever", "--secret-file", secret_},
+       2,
        "--ttl \"forever\" is not a positive duration"},
       {{"frobnicate"}, 2, "frobnicate"},
   };

@@ -22,8 +22,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }  // namespace
 
 absl::StatusOr<std::optional<auth::Principal>> Authenticator::Authenticate(std::string_view authorization,
-                                                                          std::string_view api_key,
-                                                                          absl::Time now) const {
+                                                                           std::string_view api_key,
+                                                                           absl::Time now) const {
   authorization = Trim(authorization);
   api_key = Trim(api_key);
   if (!authorization.empty() && !api_key.empty()) {
@@ -41,7 +41,8 @@ absl::StatusOr<std::optional<auth::Principal>> Authenticator::Authenticate(std::
     return absl::UnauthenticatedError("unsupported authorization scheme \"" + std::string(scheme) +
                                       "\"; send Authorization: Bearer <token>");
   }
-  const std::string_view token = space == std::string_view::npos ? std::string_view() : Trim(authorization.substr(space));
+  const std::string_view token =
+      space == std::string_view::npos ? std::string_view() : Trim(authorization.substr(space));
   if (token.empty()) return absl::UnauthenticatedError("the Authorization header has no bearer token");
   auto principal = VerifyToken(token, now);
   if (!principal.ok()) return principal.status();

@@ -11,9 +11,8 @@ CorsPolicy::CorsPolicy(CorsOptions options) : options_(std::move(options)) {
 
 bool CorsPolicy::OriginAllowed(std::string_view origin) const {
   if (origin.empty() || !enabled()) return false;
-  return any_origin_ ||
-         std::find(options_.allowed_origins.begin(), options_.allowed_origins.end(), origin) !=
-             options_.allowed_origins.end();
+  return any_origin_ || std::find(options_.allowed_origins.begin(), options_.allowed_origins.end(), origin) !=
+                            options_.allowed_origins.end();
 }
 
 HeaderList CorsPolicy::ResponseHeaders(std::string_view origin) const {

@@ -141,7 +141,10 @@ class Checker {
     unsigned v = 0;
     for (int i = 0; i < 4; ++i) {
       const char c = Peek();
-      int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+      int d = (c >= '0' && c <= '9')   ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                       : -1;
       if (d < 0) return Fail("\\u must be followed by four hex digits");
       v = v * 16 + static_cast<unsigned>(d);
       ++pos_;

@@ -74,8 +74,9 @@ class SchemaSet {
 
   Json FieldSchema(const FieldDescriptor& field) {
     if (field.is_map()) {
-      return Json::Object().Set("type", "object").Set("additionalProperties",
-                                                      ValueSchema(*field.message_type()->map_value()));
+      return Json::Object()
+          .Set("type", "object")
+          .Set("additionalProperties", ValueSchema(*field.message_type()->map_value()));
     }
     if (field.is_repeated()) return Json::Object().Set("type", "array").Set("items", ValueSchema(field));
     return ValueSchema(field);
@@ -101,8 +102,8 @@ class SchemaSet {
           .Set("properties", Json::Object().Set("@type", Json::Object().Set("type", "string")))
           .Set("additionalProperties", true);
     }
-    if (message.file()->package() == "google.protobuf" && message.field_count() == 1 &&
-        name.size() > 5 && name.compare(name.size() - 5, 5, "Value") == 0) {
+    if (message.file()->package() == "google.protobuf" && message.field_count() == 1 && name.size() > 5 &&
+        name.compare(name.size() - 5, 5, "Value") == 0) {
       Json schema = ValueSchema(*message.field(0));  // wrappers: the wrapped value, or null
       schema.Set("nullable", true);
       return schema;
@@ -120,7 +121,8 @@ class SchemaSet {
         const FieldDescriptor& field = *message->field(i);
         properties.Set(field.json_name(), FieldSchema(field));
       }
-      messages_.emplace(message->full_name(), Json::Object().Set("type", "object").Set("properties", std::move(properties)));
+      messages_.emplace(message->full_name(),
+                        Json::Object().Set("type", "object").Set("properties", std::move(properties)));
     }
     for (auto& [name, schema] : messages_) components->Set(name, std::move(schema));
     for (const auto& [name, type] : enums_) {
@@ -195,7 +197,7 @@ Json Operation(const Route& route, SchemaSet* schemas) {
       for (size_t s = v.begin; s < v.end; ++s) {
         const TemplateSegment& seg = route.path.segments()[s];
         if (s > v.begin) pattern += "/";
-        pattern += seg.kind == TemplateSegment::Kind::kLiteral ? seg.literal
+        pattern += seg.kind == TemplateSegment::Kind::kLiteral    ? seg.literal
                    : seg.kind == TemplateSegment::Kind::kWildcard ? "*"
                                                                   : "**";
       }
@@ -212,19 +214,21 @@ Json Operation(const Route& route, SchemaSet* schemas) {
   if (route.body != Route::Body::kNone) {
     Json schema = route.body == Route::Body::kWhole ? schemas->Ref(*method.input_type())
                                                     : schemas->FieldSchema(*route.body_field);
-    op.Set("requestBody",
-           Json::Object()
-               .Set("required", route.body == Route::Body::kField)
-               .Set("content", Json::Object().Set("application/json", Json::Object().Set("schema", std::move(schema)))));
+    op.Set("requestBody", Json::Object()
+                              .Set("required", route.body == Route::Body::kField)
+                              .Set("content", Json::Object().Set("application/json",
+                                                                 Json::Object().Set("schema", std::move(schema)))));
   }
   Json response_schema = route.response_field == nullptr ? schemas->MessageSchema(*method.output_type())
                                                          : schemas->FieldSchema(*route.response_field);
-  op.Set("responses",
-         Json::Object()
-             .Set("200", Json::Object().Set("description", "OK").Set(
-                             "content", Json::Object().Set("application/json",
-                                                           Json::Object().Set("schema", std::move(response_schema)))))
-             .Set("default", Json::Object().Set("$ref", "#/components/responses/Error")));
+  op.Set(
+      "responses",
+      Json::Object()
+          .Set("200", Json::Object()
+                          .Set("description", "OK")
+                          .Set("content", Json::Object().Set("application/json",
+                                                             Json::Object().Set("schema", std::move(response_schema)))))
+          .Set("default", Json::Object().Set("$ref", "#/components/responses/Error")));
   Json security = Json::Array();
   if (route.policy.anonymous) security.Push(Json::Object());
   security.Push(Json::Object().Set("bearerAuth", Json::Array()));
@@ -256,8 +260,9 @@ Json PlainOperation(const std::string& summary, const std::string& description) 
       .Set("summary", summary)
       .Set("description", description)
       .Set("security", Json::Array().Push(Json::Object()))
-      .Set("responses", Json::Object().Set("200", Json::Object().Set("description", "OK")).Set(
-                            "503", Json::Object().Set("description", "not ready")));
+      .Set("responses", Json::Object()
+                            .Set("200", Json::Object().Set("description", "OK"))
+                            .Set("503", Json::Object().Set("description", "not ready")));
 }
 
 }  // namespace
@@ -272,14 +277,16 @@ std::string BuildOpenApi(const RouteTable& routes, const OpenApiInfo& info) {
     paths[route->path.OpenApiPath()].Set(method, Operation(*route, &schemas));
   }
   paths["/healthz"].Set("get", PlainOperation("healthz", "Liveness: 200 while the gateway process serves HTTP."));
-  paths["/readyz"].Set("get", PlainOperation("readyz", "Readiness: 200 when every configured upstream reports "
-                                                       "SERVING on grpc.health.v1, 503 otherwise, with each "
-                                                       "upstream's state."));
+  paths["/readyz"].Set("get", PlainOperation("readyz",
+                                             "Readiness: 200 when every configured upstream reports "
+                                             "SERVING on grpc.health.v1, 503 otherwise, with each "
+                                             "upstream's state."));
   paths["/openapi.json"].Set("get", PlainOperation("openapi", "This document."));
 
   Json doc = Json::Object();
   doc.Set("openapi", "3.0.3");
-  doc.Set("info", Json::Object().Set("title", info.title).Set("version", info.version).Set("description", info.description));
+  doc.Set("info",
+          Json::Object().Set("title", info.title).Set("version", info.version).Set("description", info.description));
   Json path_object = Json::Object();
   for (auto& [path, item] : paths) path_object.Set(path, std::move(item));
   doc.Set("paths", std::move(path_object));
@@ -289,22 +296,25 @@ std::string BuildOpenApi(const RouteTable& routes, const OpenApiInfo& info) {
   components_schemas.Set("Error", ErrorSchema());
   Json components = Json::Object();
   components.Set("schemas", std::move(components_schemas));
-  components.Set("responses", Json::Object().Set(
-                                  "Error", Json::Object()
-                                               .Set("description", "An error: the HTTP status follows the code")
-                                               .Set("content", Json::Object().Set(
-                                                                   "application/json",
-                                                                   Json::Object().Set("schema", Json::Object().Set(
-                                                                                                    "$ref", SchemaRef("Error")))))));
+  components.Set(
+      "responses",
+      Json::Object().Set(
+          "Error",
+          Json::Object()
+              .Set("description", "An error: the HTTP status follows the code")
+              .Set("content",
+                   Json::Object().Set("application/json",
+                                      Json::Object().Set("schema", Json::Object().Set("$ref", SchemaRef("Error")))))));
   components.Set("securitySchemes",
                  Json::Object()
                      .Set("bearerAuth", Json::Object()
                                             .Set("type", "http")
                                             .Set("scheme", "bearer")
                                             .Set("bearerFormat", "JWT")
-                                            .Set("description", "HS256 (dev, `tanectl token`) or RS256 from the "
-                                                                "agency's identity provider; claims sub, role, "
-                                                                "agency (partners), exp, iss, aud."))
+                                            .Set("description",
+                                                 "HS256 (dev, `tanectl token`) or RS256 from the "
+                                                 "agency's identity provider; claims sub, role, "
+                                                 "agency (partners), exp, iss, aud."))
                      .Set("apiKey", Json::Object()
                                         .Set("type", "apiKey")
                                         .Set("in", "header")

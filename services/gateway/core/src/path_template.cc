@@ -21,8 +21,8 @@ class Parser {
   explicit Parser(std::string_view text) : text_(text) {}
 
   absl::Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError("path template \"" + std::string(text_) + "\" at " + std::to_string(pos_) +
-                                      ": " + std::string(what));
+    return absl::InvalidArgumentError("path template \"" + std::string(text_) + "\" at " + std::to_string(pos_) + ": " +
+                                      std::string(what));
   }
 
   bool AtEnd() const { return pos_ >= text_.size(); }
@@ -122,8 +122,8 @@ absl::StatusOr<PathTemplate> PathTemplate::Parse(std::string_view text) {
       }
       if (!p.Consume('}')) return p.Error("expected '}' to close the variable");
       variable.end = t.segments_.size();
-      variable.multi_segment = variable.end - variable.begin > 1 ||
-                               t.segments_.back().kind == TemplateSegment::Kind::kMultiWildcard;
+      variable.multi_segment =
+          variable.end - variable.begin > 1 || t.segments_.back().kind == TemplateSegment::Kind::kMultiWildcard;
       t.variables_.push_back(std::move(variable));
     } else {
       if (p.Peek() == '*') return p.Error("a wildcard must be inside a variable, e.g. {name=*}");

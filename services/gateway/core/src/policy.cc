@@ -28,8 +28,8 @@ absl::Status Authorize(const MethodPolicy& policy, const auth::Principal* caller
   if (policy.anonymous) return absl::OkStatus();
   const std::string roles = absl::StrJoin(policy.roles, ", ");
   if (caller == nullptr) {
-    return absl::UnauthenticatedError(method + " needs credentials (Authorization: Bearer <token> or X-Api-Key); roles: " +
-                                      roles);
+    return absl::UnauthenticatedError(
+        method + " needs credentials (Authorization: Bearer <token> or X-Api-Key); roles: " + roles);
   }
   if (std::find(policy.roles.begin(), policy.roles.end(), caller->role) == policy.roles.end()) {
     return absl::PermissionDeniedError("role \"" + caller->role + "\" may not call " + method + " (allowed: " + roles +

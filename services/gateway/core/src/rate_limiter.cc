@@ -22,7 +22,8 @@ RateLimiter::Decision RateLimiter::Acquire(std::string_view key, absl::Time now)
   auto [it, inserted] = shard.buckets.try_emplace(std::string(key), Bucket{burst, now});
   Bucket& bucket = it->second;
   if (!inserted && now > bucket.updated) {
-    bucket.tokens = std::min(burst, bucket.tokens + absl::ToDoubleSeconds(now - bucket.updated) * options_.rate_per_second);
+    bucket.tokens =
+        std::min(burst, bucket.tokens + absl::ToDoubleSeconds(now - bucket.updated) * options_.rate_per_second);
     bucket.updated = now;
   }
   if (bucket.tokens >= 1.0) {

@@ -58,8 +58,8 @@ bool IsScalarLeaf(const FieldDescriptor& field) {
 // Builds the route of one rule (or additional binding); problems go to `errors`.
 std::unique_ptr<Route> BuildRoute(const MethodDescriptor& method, const HttpRule& rule, int binding,
                                   std::vector<std::string>* errors) {
-  const std::string where = method.full_name() + (binding == 0 ? "" : " (additional binding " +
-                                                                          std::to_string(binding) + ")");
+  const std::string where =
+      method.full_name() + (binding == 0 ? "" : " (additional binding " + std::to_string(binding) + ")");
   auto fail = [&](const std::string& why) {
     errors->push_back(where + ": " + why);
     return nullptr;
@@ -82,7 +82,8 @@ std::unique_ptr<Route> BuildRoute(const MethodDescriptor& method, const HttpRule
   const Descriptor& input = *method.input_type();
   for (const TemplateVariable& variable : route->path.variables()) {
     auto chain = ResolveFieldPath(input, variable.field_path);
-    if (!chain.ok()) return fail("path variable {" + variable.field_path + "}: " + std::string(chain.status().message()));
+    if (!chain.ok())
+      return fail("path variable {" + variable.field_path + "}: " + std::string(chain.status().message()));
     if (!IsScalarLeaf(*chain->back())) {
       return fail("path variable {" + variable.field_path + "} must name a singular scalar or enum field");
     }

@@ -88,10 +88,14 @@ bool ParseInteger(std::string_view text, T* out) {
 }
 
 bool ParseFloating(std::string_view text, double* out) {
-  if (text == "NaN") *out = std::numeric_limits<double>::quiet_NaN();
-  else if (text == "Infinity") *out = std::numeric_limits<double>::infinity();
-  else if (text == "-Infinity") *out = -std::numeric_limits<double>::infinity();
-  else if (text.empty()) return false;
+  if (text == "NaN")
+    *out = std::numeric_limits<double>::quiet_NaN();
+  else if (text == "Infinity")
+    *out = std::numeric_limits<double>::infinity();
+  else if (text == "-Infinity")
+    *out = -std::numeric_limits<double>::infinity();
+  else if (text.empty())
+    return false;
   else {
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
     return ec == std::errc() && end == text.data() + text.size() && std::isfinite(*out);
@@ -209,8 +213,8 @@ absl::Status SetWellKnown(Message* message, const FieldDescriptor& field, std::s
   Message* target = field.is_repeated() ? r.AddMessage(message, &field) : r.MutableMessage(message, &field);
   // A BoolValue's JSON form is the bare literal; every other type here
   // accepts a JSON string.
-  const bool bare = field.message_type()->full_name() == "google.protobuf.BoolValue" &&
-                    (text == "true" || text == "false");
+  const bool bare =
+      field.message_type()->full_name() == "google.protobuf.BoolValue" && (text == "true" || text == "false");
   const std::string json = bare ? std::string(text) : Quote(text);
   if (!google::protobuf::util::JsonStringToMessage(json, target).ok()) {
     if (field.is_repeated()) r.RemoveLast(message, &field);
@@ -291,8 +295,8 @@ const FieldDescriptor* FieldAtJsonPath(const Descriptor& root, std::string_view 
 core::FieldViolation DescribeJsonError(const Descriptor& root, std::string message) {
   if (const size_t nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
   constexpr std::string_view kNotFound = ": Cannot find field.";
-  if (message.size() > kNotFound.size() && message.compare(message.size() - kNotFound.size(), kNotFound.size(),
-                                                            kNotFound) == 0) {
+  if (message.size() > kNotFound.size() &&
+      message.compare(message.size() - kNotFound.size(), kNotFound.size(), kNotFound) == 0) {
     std::string field = message.substr(0, message.size() - kNotFound.size());
     if (field.size() > 1 && field.front() == '(') {
       const size_t close = field.find(") ");
@@ -394,8 +398,8 @@ absl::Status BuildRequest(const Route& route, const std::vector<std::string>& ra
     const FieldChain& chain = route.path_fields[i];
     const std::string& name = variables[i].field_path;
     bound.insert(name);
-    auto value = PercentDecode(raw_path_values[i], variables[i].multi_segment ? PercentDecoding::kMultiSegment
-                                                                              : PercentDecoding::kSegment);
+    auto value = PercentDecode(raw_path_values[i],
+                               variables[i].multi_segment ? PercentDecoding::kMultiSegment : PercentDecoding::kSegment);
     if (!value.ok()) {
       violations.Add(name, std::string(value.status().message()));
       continue;
@@ -419,8 +423,9 @@ absl::Status BuildRequest(const Route& route, const std::vector<std::string>& ra
   for (absl::string_view pair : absl::StrSplit(absl::string_view(query.data(), query.size()), '&', absl::SkipEmpty())) {
     const size_t eq = pair.find('=');
     const std::string_view raw_name(pair.data(), eq == absl::string_view::npos ? pair.size() : eq);
-    const std::string_view raw_value =
-        eq == absl::string_view::npos ? std::string_view() : std::string_view(pair.data() + eq + 1, pair.size() - eq - 1);
+    const std::string_view raw_value = eq == absl::string_view::npos
+                                           ? std::string_view()
+                                           : std::string_view(pair.data() + eq + 1, pair.size() - eq - 1);
     auto name = PercentDecode(raw_name, PercentDecoding::kQuery);
     if (!name.ok()) {
       violations.Add(std::string(raw_name), "parameter name: " + std::string(name.status().message()));

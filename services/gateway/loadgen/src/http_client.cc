@@ -55,7 +55,8 @@ struct HttpClient::Impl {
       stream.async_connect(endpoints, [&ec](boost::system::error_code e, const tcp::endpoint&) { ec = e; });
       Run();
     }
-    if (ec) return absl::UnavailableError("cannot connect to " + host + ":" + std::to_string(port) + ": " + ec.message());
+    if (ec)
+      return absl::UnavailableError("cannot connect to " + host + ":" + std::to_string(port) + ": " + ec.message());
     stream.socket().set_option(tcp::no_delay(true), ec);
     open = true;
     return absl::OkStatus();
@@ -145,7 +146,8 @@ absl::StatusOr<HttpResult> HttpClient::SendRaw(const std::string& bytes) {
     if (auto status = impl_->Open(); !status.ok()) return status;
   }
   auto written = impl_->Write([&](auto done) {
-    net::async_write(impl_->stream, net::buffer(bytes), [done](boost::system::error_code ec, std::size_t) { done(ec); });
+    net::async_write(impl_->stream, net::buffer(bytes),
+                     [done](boost::system::error_code ec, std::size_t) { done(ec); });
   });
   if (!written.ok()) return written;
   return impl_->Read();

@@ -131,7 +131,8 @@ absl::StatusOr<GatewayConfig> ParseGatewayConfig(int argc, const char* const* ar
   for (const DurationOption* d : {&leeway, &upstream_timeout, &idle_timeout, &grace}) {
     if (auto status = d->Apply(); !status.ok()) return status;
   }
-  if (o.upstream_timeout == absl::ZeroDuration()) return absl::InvalidArgumentError("--upstream-timeout must be positive");
+  if (o.upstream_timeout == absl::ZeroDuration())
+    return absl::InvalidArgumentError("--upstream-timeout must be positive");
   if (!telemetry::ParseLogLevel(config.log_level)) {
     return absl::InvalidArgumentError("--log-level must be debug, info, warn or error");
   }

@@ -34,8 +34,8 @@ bool IsJsonMediaType(std::string_view content_type) {
   std::string type(content_type.substr(0, content_type.find(';')));
   while (!type.empty() && type.back() == ' ') type.pop_back();
   for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return type == "application/json" || (type.rfind("application/", 0) == 0 && type.size() > 5 &&
-                                        type.compare(type.size() - 5, 5, "+json") == 0);
+  return type == "application/json" ||
+         (type.rfind("application/", 0) == 0 && type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
 }
 
 std::string Seconds(absl::Duration d) { return absl::FormatDuration(d); }
@@ -94,8 +94,9 @@ Dispatcher::Dispatcher(const GatewayOptions& options, const RouteTable& routes, 
       cors_(options.cors),
       rate_limiter_(options.rate_limit),
       requests_(metrics.CounterFamily("http_requests_total", "HTTP requests answered, by route, method and status")),
-      durations_(metrics.HistogramFamily("http_request_duration_seconds",
-                                         "Time from a parsed HTTP request to its response, by route, method and status")) {}
+      durations_(
+          metrics.HistogramFamily("http_request_duration_seconds",
+                                  "Time from a parsed HTTP request to its response, by route, method and status")) {}
 
 void Dispatcher::Handle(HttpRequest request, std::string remote_address, Respond respond) {
   auto exchange = std::make_shared<Exchange>();
@@ -115,9 +116,9 @@ void Dispatcher::Handle(HttpRequest request, std::string remote_address, Respond
 void Dispatcher::Reject(const HttpRequest* partial, unsigned version, unsigned http_status, const absl::Status& status,
                         std::string remote_address, Respond respond) {
   auto exchange = std::make_shared<Exchange>();
-  exchange->request_id =
-      partial == nullptr ? telemetry::NewTraceId()
-                         : RequestIdFor(Header(*partial, kRequestIdHeader), Header(*partial, "traceparent"));
+  exchange->request_id = partial == nullptr
+                             ? telemetry::NewTraceId()
+                             : RequestIdFor(Header(*partial, kRequestIdHeader), Header(*partial, "traceparent"));
   if (partial != nullptr) {
     exchange->method = std::string(View(partial->method_string()));
     const std::string_view target = View(partial->target());
@@ -203,8 +204,8 @@ void Dispatcher::Route(const std::shared_ptr<Exchange>& exchange, HttpRequest& r
   exchange->route = route.name;
   exchange->rpc = route.method->full_name();
 
-  auto caller = authenticator_.Authenticate(View(request[http::field::authorization]), Header(request, "X-Api-Key"),
-                                            absl::Now());
+  auto caller =
+      authenticator_.Authenticate(View(request[http::field::authorization]), Header(request, "X-Api-Key"), absl::Now());
   if (!caller.ok()) {
     exchange->invalid_credentials = true;
     FinishError(exchange, caller.status());
@@ -217,7 +218,8 @@ void Dispatcher::Route(const std::shared_ptr<Exchange>& exchange, HttpRequest& r
 
   const std::string limiter_key = caller->has_value() ? "sub:" + (*caller)->subject : "ip:" + exchange->remote;
   if (RateLimiter::Decision decision = rate_limiter_.Acquire(limiter_key, absl::Now()); !decision.allowed) {
-    const int64_t retry = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(decision.retry_after))));
+    const int64_t retry =
+        std::max<int64_t>(1, static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(decision.retry_after))));
     HttpResponse response(http::status::too_many_requests, exchange->version);
     response.set(http::field::retry_after, std::to_string(retry));
     response.set(http::field::content_type, "application/json");
@@ -260,9 +262,9 @@ void Dispatcher::Forward(const std::shared_ptr<Exchange>& exchange, const gatewa
   if (upstream == nullptr) {
     std::string env = route.upstream;
     for (char& c : env) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    FinishError(exchange, absl::UnavailableError("the " + route.upstream +
-                                                 " service is not configured in this gateway (set TANE_" + env +
-                                                 "_ADDR)"));
+    FinishError(exchange,
+                absl::UnavailableError("the " + route.upstream +
+                                       " service is not configured in this gateway (set TANE_" + env + "_ADDR)"));
     return;
   }
   struct UpstreamCall {
@@ -308,9 +310,10 @@ void Dispatcher::Forward(const std::shared_ptr<Exchange>& exchange, const gatewa
           error = absl::DeadlineExceededError("no answer from the " + upstream_name + " service within " +
                                               Seconds(options_.upstream_timeout));
         } else if (error.code() == absl::StatusCode::kUnavailable) {
-          absl::Status prefixed(error.code(), "the " + upstream_name + " service is unavailable: " +
-                                                  std::string(error.message()));
-          error.ForEachPayload([&](absl::string_view url, const absl::Cord& value) { prefixed.SetPayload(url, value); });
+          absl::Status prefixed(error.code(),
+                                "the " + upstream_name + " service is unavailable: " + std::string(error.message()));
+          error.ForEachPayload(
+              [&](absl::string_view url, const absl::Cord& value) { prefixed.SetPayload(url, value); });
           error = std::move(prefixed);
         }
         FinishError(exchange, error);

@@ -49,8 +49,8 @@ class InflightCalls final {
 
 class Dispatcher final {
  public:
-  Dispatcher(const GatewayOptions& options, const RouteTable& routes, Authenticator authenticator,
-             Upstreams& upstreams, telemetry::Metrics& metrics, const std::string& openapi_json);
+  Dispatcher(const GatewayOptions& options, const RouteTable& routes, Authenticator authenticator, Upstreams& upstreams,
+             telemetry::Metrics& metrics, const std::string& openapi_json);
 
   /// Answers `request` through `respond`, now or when its upstream call ends.
   void Handle(HttpRequest request, std::string remote_address, Respond respond);
@@ -73,8 +73,7 @@ class Dispatcher final {
   void Forward(const std::shared_ptr<Exchange>& exchange, const gateway::Route& route,
                std::unique_ptr<google::protobuf::Message> message, const std::optional<auth::Principal>& caller);
   void Finish(const std::shared_ptr<Exchange>& exchange, HttpResponse response);
-  void FinishError(const std::shared_ptr<Exchange>& exchange, const absl::Status& status,
-                   unsigned http_status = 0);
+  void FinishError(const std::shared_ptr<Exchange>& exchange, const absl::Status& status, unsigned http_status = 0);
   void FinishJson(const std::shared_ptr<Exchange>& exchange, unsigned http_status, std::string body);
 
   const GatewayOptions& options_;

@@ -1,11 +1,11 @@
 #include "tane/gateway/gateway.h"
 
+#include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/strand.hpp>
-#include <algorithm>
 #include <charconv>
 #include <thread>
 
@@ -94,7 +94,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(GatewayOptions options,
   }
   if (options.services.empty()) options.services = LinkedServices();
   auto routes = RouteTable::Build(options.services);
-  if (!routes.ok()) return absl::InvalidArgumentError("cannot build the routes:\n" + std::string(routes.status().message()));
+  if (!routes.ok())
+    return absl::InvalidArgumentError("cannot build the routes:\n" + std::string(routes.status().message()));
   const std::vector<std::string> routed = routes->Upstreams();
   for (const auto& [name, address] : options.upstreams) {
     if (address.empty()) continue;

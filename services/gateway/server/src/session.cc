@@ -68,8 +68,9 @@ void Session::OnHeader(beast::error_code ec) {
     return;
   }
   if (ec == http::error::header_limit) {
-    Reject(431, absl::InvalidArgumentError(absl::StrCat("the request line and headers exceed ",
-                                                        options_.max_header_bytes, " bytes")),
+    Reject(431,
+           absl::InvalidArgumentError(
+               absl::StrCat("the request line and headers exceed ", options_.max_header_bytes, " bytes")),
            false);
     return;
   }
@@ -124,18 +125,18 @@ absl::Status Session::BodyTooLarge() const {
     return absl::InvalidArgumentError(
         absl::StrCat("the request body is ", *length, " bytes; the limit is ", options_.max_body_bytes));
   }
-  return absl::InvalidArgumentError(absl::StrCat("the request body exceeds the limit of ", options_.max_body_bytes, " bytes"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("the request body exceeds the limit of ", options_.max_body_bytes, " bytes"));
 }
 
 void Session::Reject(unsigned http_status, const absl::Status& status, bool with_header) {
   const HttpRequest* partial = with_header ? &parser_->get() : nullptr;
   const unsigned version = with_header ? parser_->get().version() : 11;
-  dispatcher_.Reject(partial, version, http_status, status, remote_,
-                     [self = shared_from_this()](HttpResponse response) {
-                       net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-                         self->Write(std::move(response));
-                       });
-                     });
+  dispatcher_.Reject(
+      partial, version, http_status, status, remote_, [self = shared_from_this()](HttpResponse response) {
+        net::post(self->stream_.get_executor(),
+                  [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
+      });
 }
 
 void Session::Write(HttpResponse response) {

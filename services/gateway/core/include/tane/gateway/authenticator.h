@@ -29,8 +29,7 @@ class Authenticator final {
 
   Authenticator(auth::JwtVerifier jwt, auth::ApiKeyStore api_keys)
       : jwt_(std::move(jwt)), api_keys_(std::move(api_keys)) {}
-  Authenticator(Authenticator&& other) noexcept
-      : jwt_(std::move(other.jwt_)), api_keys_(std::move(other.api_keys_)) {}
+  Authenticator(Authenticator&& other) noexcept : jwt_(std::move(other.jwt_)), api_keys_(std::move(other.api_keys_)) {}
 
   /// The caller (nullopt: anonymous) from the header values (empty: absent).
   /// UNAUTHENTICATED with the reason for a bad or unsupported credential, or

@@ -25,7 +25,7 @@
 namespace google::protobuf {
 class Descriptor;
 class Message;
-}
+}  // namespace google::protobuf
 
 namespace tane::gateway {
 
