@@ -169,12 +169,22 @@ Figures GrpcDirect() {
           latencies[latencies.size() * 99 / 100] / 1e3};
 }
 
-void Report(benchmark::State& state, const LoadResult& result) {
+// 50 keep-alive connections sending kRequests requests through the gateway.
+LoadResult RunHttpLoad(benchmark::State& state, std::function<LoadRequest(uint64_t)> make_request) {
+  LoadOptions options;
+  options.port = Stack::Get().gateway->port();
+  options.connections = kClients;
+  options.requests = kRequests;
+  options.make_request = std::move(make_request);
+  LoadResult result;
+  for (auto _ : state) result = *RunLoad(options);
+  state.counters["clients"] = kClients;
   state.counters["requests"] = static_cast<double>(result.requests);
   state.counters["errors"] = static_cast<double>(result.errors);
   state.counters["rps"] = result.requests_per_second;
   state.counters["p50_us"] = Micros(result.p50);
   state.counters["p99_us"] = Micros(result.p99);
+  return result;
 }
 
 void BM_GrpcDirectSubmit(benchmark::State& state) {
@@ -188,49 +198,23 @@ void BM_GrpcDirectSubmit(benchmark::State& state) {
 BENCHMARK(BM_GrpcDirectSubmit)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_HttpSubmitThroughGateway(benchmark::State& state) {
-  Stack& stack = Stack::Get();
   const std::string bearer = "Bearer " + Token();
-  LoadOptions options;
-  options.port = stack.gateway->port();
-  options.connections = kClients;
-  options.requests = kRequests;
-  options.make_request = [&](uint64_t) {
+  LoadResult result = RunHttpLoad(state, [&](uint64_t) {
     return LoadRequest{"POST", "/v1/things/t-1:submit", kSubmitBody, {{"Authorization", bearer}}};
-  };
-  LoadResult result;
-  for (auto _ : state) result = *RunLoad(options);
-  Report(state, result);
-  state.counters["clients"] = kClients;
+  });
   static const Figures direct = GrpcDirect();
   state.counters["vs_grpc_direct"] = result.requests_per_second / direct.rps;
 }
 BENCHMARK(BM_HttpSubmitThroughGateway)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_HttpGetAnonymousThroughGateway(benchmark::State& state) {
-  Stack& stack = Stack::Get();
-  LoadOptions options;
-  options.port = stack.gateway->port();
-  options.connections = kClients;
-  options.requests = kRequests;
-  options.make_request = [](uint64_t i) {
-    return LoadRequest{"GET", "/v1/things/t-" + std::to_string(i % 100), "", {}};
-  };
-  LoadResult result;
-  for (auto _ : state) result = *RunLoad(options);
-  Report(state, result);
+  RunHttpLoad(state, [](uint64_t i) { return LoadRequest{"GET", "/v1/things/t-" + std::to_string(i % 100), "", {}}; });
 }
 BENCHMARK(BM_HttpGetAnonymousThroughGateway)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The HTTP path alone: no transcoding, no upstream call.
 void BM_HttpHealthz(benchmark::State& state) {
-  Stack& stack = Stack::Get();
-  LoadOptions options;
-  options.port = stack.gateway->port();
-  options.connections = kClients;
-  options.requests = kRequests;
-  options.make_request = [](uint64_t) { return LoadRequest{"GET", "/healthz", "", {}}; };
-  LoadResult result;
-  for (auto _ : state) result = *RunLoad(options);
-  Report(state, result);
+  RunHttpLoad(state, [](uint64_t) { return LoadRequest{"GET", "/healthz", "", {}}; });
 }
 BENCHMARK(BM_HttpHealthz)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "tane/gateway/text.h"
 
 namespace tane::gateway {
@@ -101,17 +102,20 @@ class Checker {
       ++pos_;
       SkipSpace();
       if (auto status = Value(depth + 1); !status.ok()) return status;
-      SkipSpace();
-      if (Peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      if (Peek() == '}') {
-        ++pos_;
-        return absl::OkStatus();
-      }
-      return Fail(AtEnd() ? "unexpected end of input, expected ',' or '}'" : "expected ',' or '}' in an object");
+      auto more = Continues('}', "an object");
+      if (!more.ok()) return more.status();
+      if (!*more) return absl::OkStatus();
     }
+  }
+
+  // After a member or element: consumes ',' (true: another follows) or the
+  // closing `close` (false: the container ended).
+  absl::StatusOr<bool> Continues(char close, const char* container) {
+    SkipSpace();
+    if (Peek() == ',' || Peek() == close) return s_[pos_++] == ',';
+    const std::string expected = std::string("',' or '") + close + "'";
+    return Fail(AtEnd() ? "unexpected end of input, expected " + expected
+                        : "expected " + expected + " in " + container);
   }
 
   absl::Status Array(int depth) {
@@ -124,16 +128,9 @@ class Checker {
     for (;;) {
       SkipSpace();
       if (auto status = Value(depth + 1); !status.ok()) return status;
-      SkipSpace();
-      if (Peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      if (Peek() == ']') {
-        ++pos_;
-        return absl::OkStatus();
-      }
-      return Fail(AtEnd() ? "unexpected end of input, expected ',' or ']'" : "expected ',' or ']' in an array");
+      auto more = Continues(']', "an array");
+      if (!more.ok()) return more.status();
+      if (!*more) return absl::OkStatus();
     }
   }
 
