@@ -38,8 +38,6 @@ bool IsJsonMediaType(std::string_view content_type) {
          (type.rfind("application/", 0) == 0 && type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
 }
 
-std::string Seconds(absl::Duration d) { return absl::FormatDuration(d); }
-
 }  // namespace
 
 void InflightCalls::Add(grpc::ClientContext* context) {
@@ -89,7 +87,6 @@ Dispatcher::Dispatcher(const GatewayOptions& options, const RouteTable& routes, 
       routes_(routes),
       authenticator_(std::move(authenticator)),
       upstreams_(upstreams),
-      metrics_(metrics),
       openapi_json_(openapi_json),
       cors_(options.cors),
       rate_limiter_(options.rate_limit),
@@ -160,11 +157,7 @@ void Dispatcher::Route(const std::shared_ptr<Exchange>& exchange, HttpRequest& r
   if (path == "/healthz" || path == "/readyz" || path == "/openapi.json") {
     exchange->route = path;
     if (request.method() != http::verb::get) {
-      HttpResponse response(http::status::method_not_allowed, exchange->version);
-      response.set(http::field::allow, "GET");
-      response.set(http::field::content_type, "application/json");
-      response.body() = ErrorBody(absl::UnimplementedError(method + " is not allowed on " + path + "; allowed: GET"));
-      Finish(exchange, std::move(response));
+      FinishMethodNotAllowed(exchange, "GET");
     } else if (path == "/healthz") {
       FinishJson(exchange, 200, Json::Object().Set("status", "ok").Dump());
     } else if (path == "/openapi.json") {
@@ -192,12 +185,7 @@ void Dispatcher::Route(const std::shared_ptr<Exchange>& exchange, HttpRequest& r
   if (match.kind == RouteTable::Match::Kind::kMethodNotAllowed) {
     std::string allowed;
     for (const std::string& m : match.allowed) allowed += (allowed.empty() ? "" : ", ") + m;
-    HttpResponse response(http::status::method_not_allowed, exchange->version);
-    response.set(http::field::allow, allowed);
-    response.set(http::field::content_type, "application/json");
-    response.body() =
-        ErrorBody(absl::UnimplementedError(method + " is not allowed on " + path + "; allowed: " + allowed));
-    Finish(exchange, std::move(response));
+    FinishMethodNotAllowed(exchange, allowed);
     return;
   }
   const gateway::Route& route = *match.route;
@@ -308,7 +296,7 @@ void Dispatcher::Forward(const std::shared_ptr<Exchange>& exchange, const gatewa
         absl::Status error = runtime::FromGrpcStatus(status);
         if (error.code() == absl::StatusCode::kDeadlineExceeded && status.error_message() == "Deadline Exceeded") {
           error = absl::DeadlineExceededError("no answer from the " + upstream_name + " service within " +
-                                              Seconds(options_.upstream_timeout));
+                                              absl::FormatDuration(options_.upstream_timeout));
         } else if (error.code() == absl::StatusCode::kUnavailable) {
           absl::Status prefixed(error.code(),
                                 "the " + upstream_name + " service is unavailable: " + std::string(error.message()));
@@ -318,6 +306,15 @@ void Dispatcher::Forward(const std::shared_ptr<Exchange>& exchange, const gatewa
         }
         FinishError(exchange, error);
       });
+}
+
+void Dispatcher::FinishMethodNotAllowed(const std::shared_ptr<Exchange>& exchange, const std::string& allowed) {
+  HttpResponse response(http::status::method_not_allowed, exchange->version);
+  response.set(http::field::allow, allowed);
+  response.set(http::field::content_type, "application/json");
+  response.body() = ErrorBody(
+      absl::UnimplementedError(exchange->method + " is not allowed on " + exchange->path + "; allowed: " + allowed));
+  Finish(exchange, std::move(response));
 }
 
 void Dispatcher::FinishJson(const std::shared_ptr<Exchange>& exchange, unsigned http_status, std::string body) {

@@ -75,12 +75,12 @@ class Dispatcher final {
   void Finish(const std::shared_ptr<Exchange>& exchange, HttpResponse response);
   void FinishError(const std::shared_ptr<Exchange>& exchange, const absl::Status& status, unsigned http_status = 0);
   void FinishJson(const std::shared_ptr<Exchange>& exchange, unsigned http_status, std::string body);
+  void FinishMethodNotAllowed(const std::shared_ptr<Exchange>& exchange, const std::string& allowed);
 
   const GatewayOptions& options_;
   const RouteTable& routes_;
   const Authenticator authenticator_;
   Upstreams& upstreams_;
-  telemetry::Metrics& metrics_;
   const std::string& openapi_json_;
   CorsPolicy cors_;
   RateLimiter rate_limiter_;

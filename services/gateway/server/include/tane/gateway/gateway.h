@@ -17,7 +17,7 @@
 /// the caller's identity, the internal token and the request id as
 /// metadata, and a deadline) -> JSON response. Each request is logged as one
 /// JSON line and counted in http_requests_total{route,method,status} and
-/// http_request_duration_seconds{route,method}.
+/// http_request_duration_seconds{route,method,status}.
 ///
 /// HTTP/1.1 with keep-alive on Boost.Beast; no thread is held while a gRPC
 /// call is in flight (gRPC's callback API completes it). See docs/api.md
