@@ -30,18 +30,6 @@ using google::protobuf::Reflection;
 
 std::string Quote(std::string_view s) { return telemetry::JsonQuote(s); }
 
-}  // namespace
-
-bool IsScalarWellKnown(const Descriptor& type) {
-  static const std::set<std::string, std::less<>> kTypes = {
-      "google.protobuf.Timestamp",   "google.protobuf.Duration",    "google.protobuf.FieldMask",
-      "google.protobuf.DoubleValue", "google.protobuf.FloatValue",  "google.protobuf.Int64Value",
-      "google.protobuf.UInt64Value", "google.protobuf.Int32Value",  "google.protobuf.UInt32Value",
-      "google.protobuf.BoolValue",   "google.protobuf.StringValue", "google.protobuf.BytesValue"};
-  return kTypes.count(type.full_name()) > 0;
-}
-
-namespace {
 
 std::string EnumChoices(const EnumDescriptor& type) {
   std::vector<std::string> names;
@@ -372,6 +360,15 @@ absl::Status ApplyBody(const Route& route, std::string_view body, Message* reque
 }
 
 }  // namespace
+
+bool IsScalarWellKnown(const Descriptor& type) {
+  static const std::set<std::string, std::less<>> kTypes = {
+      "google.protobuf.Timestamp",   "google.protobuf.Duration",    "google.protobuf.FieldMask",
+      "google.protobuf.DoubleValue", "google.protobuf.FloatValue",  "google.protobuf.Int64Value",
+      "google.protobuf.UInt64Value", "google.protobuf.Int32Value",  "google.protobuf.UInt32Value",
+      "google.protobuf.BoolValue",   "google.protobuf.StringValue", "google.protobuf.BytesValue"};
+  return kTypes.count(type.full_name()) > 0;
+}
 
 absl::Status SetFieldFromText(Message* root, const FieldChain& chain, std::string_view text) {
   Message* message = root;

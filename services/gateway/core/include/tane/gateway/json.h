@@ -37,7 +37,6 @@ class Json final {
   /// Array: appends. Returns *this.
   Json& Push(Json value);
 
-  bool is_null() const { return kind_ == Kind::kNull; }
   size_t size() const { return kind_ == Kind::kObject ? members_.size() : items_.size(); }
 
   std::string Dump() const;
