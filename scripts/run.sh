@@ -11,6 +11,7 @@
 #   var/kafka.bootstrap the dev broker's bootstrap list (Kafka is in-memory:
 #                       every run starts with empty topics)
 #   var/run.pid         this script's pid while it runs
+#   var/jwt.secret      the gateway's HS256 secret for dev tokens (0600, kept)
 #
 # Environment: TANE_REDIS_PORT (default 6479).
 set -euo pipefail
@@ -31,6 +32,8 @@ redis_addr="127.0.0.1:$redis_port"
 bootstrap_file="$var/kafka.bootstrap"
 devbroker="$build/tools/devbroker/tane-devbroker"
 tanectl="$build/tools/tanectl/tanectl"
+# HS256 secret shared by the gateway and `tanectl token` (created on first use, 0600).
+jwt_secret="$var/jwt.secret"
 
 # name grpc-port metrics-port
 services=(
@@ -218,6 +221,7 @@ if [ -x "$gateway_bin" ]; then
   # The gateway finds the services through TANE_<SERVICE>_ADDR.
   start gateway "${common_env[@]}" "${upstream_env[@]}" \
     TANE_HTTP_ADDR="127.0.0.1:$gateway_http" TANE_METRICS_ADDR="127.0.0.1:$gateway_metrics" \
+    TANE_JWT_SECRET_FILE="$jwt_secret" \
     -- "$gateway_bin"
   started+=("gateway $last_pid $gateway_http http://127.0.0.1:$gateway_http http://127.0.0.1:$gateway_metrics/metrics")
 else
@@ -270,6 +274,18 @@ echo "  logs           var/log/*.log"
 echo
 if [ -x "$gateway_bin" ] && [[ " ${running[*]} " == *" gateway "* ]]; then
   echo "  Try:  curl -s http://127.0.0.1:$gateway_http/v1/calls"
+  echo "  API:  http://127.0.0.1:$gateway_http/openapi.json   (docs/api.md)"
+  if [ -x "$tanectl" ]; then
+    echo "  Dev tokens, one per role (8 h; more with: tanectl token --role R --subject S):"
+    for role in applicant reviewer program_officer operator finance_officer partner auditor; do
+      agency=()
+      [ "$role" = partner ] && agency=(--agency NSF)
+      if token=$(TANE_JWT_SECRET_FILE="$jwt_secret" "$tanectl" token --role "$role" --subject "dev-$role" "${agency[@]}" 2>/dev/null); then
+        printf '    %-16s %s\n' "$role" "$token"
+      fi
+    done
+    echo "  e.g.  curl -s -H 'Authorization: Bearer <applicant token>' http://127.0.0.1:$gateway_http/v1/me/applications"
+  fi
 elif [ ${#running[@]} -gt 0 ]; then
   read -r name addr metrics <<<"${running[0]}"
   echo "  No gateway running. Try the $name service's metrics:  curl -s $metrics"
