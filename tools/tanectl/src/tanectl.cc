@@ -12,6 +12,7 @@ int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   CommandContext context{out, err};
   AddTokenCommand(app, context);
   AddApiKeyCommand(app, context);
+  AddLoadDemoCommand(app, context);
   std::string known;
   bool found = false;
   for (const CLI::App* sub : app.get_subcommands({})) {

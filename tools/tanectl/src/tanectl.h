@@ -23,6 +23,10 @@ void AddTokenCommand(CLI::App& app, CommandContext& context);
 /// `tanectl api-key`: makes a partner API key and its keys-file line.
 void AddApiKeyCommand(CLI::App& app, CommandContext& context);
 
+/// `tanectl load-demo`: loads the demo goals, areas, calls and budgets
+/// through the services' gRPC APIs (idempotent).
+void AddLoadDemoCommand(CLI::App& app, CommandContext& context);
+
 /// Runs tanectl: 0 on success, 2 for a bad command line (message on `err`),
 /// 1 when the command itself failed.
 int Run(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
