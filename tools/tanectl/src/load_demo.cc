@@ -1,9 +1,9 @@
 // tanectl load-demo: loads the demo data through the services' own gRPC APIs,
 // as an operator and a finance officer would:
 // - calls: the FY2017 strategic goals and research areas of the seeds
-//   (services/calls/catalog/demo_fy2017.yaml), and one open call per demo
-//   CREST and PRESTO area for the current fiscal year, so a fresh `make run`
-//   has something to apply to;
+//   (services/calls/catalog/demo_fy2017.yaml), and one call per demo CREST
+//   and PRESTO area open for the whole current fiscal year, so a fresh
+//   `make run` has something to apply to;
 // - funds: the program budgets the seeds give (services/funds/catalog/demo_budgets.yaml).
 // Every request carries an idempotency key derived from the demo entry, so
 // loading again creates nothing twice; ALREADY_EXISTS (a load older than the
@@ -41,9 +41,6 @@ struct LoadDemoOptions {
   std::string budgets_file = TANE_SOURCE_DIR "/services/funds/catalog/demo_budgets.yaml";
   int wait_seconds = 30;
 };
-
-// An open demo call lasts this long from the moment it is first loaded.
-constexpr absl::Duration kDemoCallWindow = absl::Hours(24 * 56);
 
 class Loader {
  public:
@@ -157,8 +154,11 @@ class Loader {
                                    "」研究提案募集（", fiscal_year_, "年度）"));
     call.set_title_en(absl::StrCat("[Demo] ", program == "crest" ? "CREST" : "PRESTO", " call, ", area.title_en(),
                                    " (FY", fiscal_year_, ")"));
-    call.mutable_opens_at()->set_seconds(absl::ToUnixSeconds(now_));
-    call.mutable_closes_at()->set_seconds(absl::ToUnixSeconds(now_ + kDemoCallWindow));
+    // Open for the whole fiscal year: the same request on every load (its
+    // idempotency key must not meet a different request).
+    const core::FiscalYear fy(fiscal_year_);
+    call.mutable_opens_at()->set_seconds(absl::ToUnixSeconds(fy.Start()));
+    call.mutable_closes_at()->set_seconds(absl::ToUnixSeconds(fy.End()));
     create.set_idempotency_key(key);
     calls::v1::Call created;
     grpc::Status status = calls_->CreateCall(As("operator").get(), create, &created);
