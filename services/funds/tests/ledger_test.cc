@@ -416,6 +416,30 @@ TEST_F(LedgerTest, AccountsCarryTheirPostedTurnoverByCode) {
   EXPECT_EQ(Accounts().size(), 3u);
 }
 
+TEST_F(LedgerTest, ProjectAccountsAndYearFilteredExports) {
+  LoadBudget(1000);
+  const AccountSpec p10 = ProjectAllocationAccount("p10", FiscalYear(2024), "equipment");
+  const AccountSpec p1_2025 = ProjectAllocationAccount("p1", FiscalYear(2025), "travel");
+  const AccountSpec payable = InstitutionPayableAccount("p1", FiscalYear(2024), "inst-1");
+  for (const auto& spec : {p10, p1_2025, payable}) ASSERT_TRUE(ledger_->OpenAccount(kProgram, spec).ok());
+  auto p1 = ledger_->ListAccounts(kProgram, "p1");
+  ASSERT_TRUE(p1.ok()) << p1.status();
+  std::vector<std::string> ids;
+  for (const auto& a : *p1) ids.push_back(a.spec.id);
+  // Not p10's account, though "p1" is a prefix of it.
+  EXPECT_THAT(ids, ElementsAre(alloc_.id, p1_2025.id, payable.id));
+  EXPECT_EQ(ledger_->ListAccounts(kProgram, "p 1").status().code(), absl::StatusCode::kInvalidArgument);
+
+  ASSERT_TRUE(ledger_->CreateTransfer(kProgram, Move("t-2024", budget_.id, alloc_.id, 5)).ok());
+  ASSERT_TRUE(ledger_->OpenAccount(kProgram, ProgramBudgetAccount(FiscalYear(2025), BudgetLine::kInitial)).ok());
+  ASSERT_TRUE(ledger_->CreateTransfer(kProgram, Move("t-2025", "external.mext", "budget.2025.initial", 7)).ok());
+  auto csv = ledger_->ExportCsv(kProgram, 2025);
+  ASSERT_TRUE(csv.ok());
+  EXPECT_THAT(*csv, HasSubstr("\r\n3,t-2025,"));  // numbered as in the whole ledger
+  EXPECT_THAT(*csv, ::testing::Not(HasSubstr("t-2024")));
+  EXPECT_THAT(*ledger_->ExportCsv(kProgram), HasSubstr("t-2024"));
+}
+
 TEST_F(LedgerTest, BatchIsAllOrNothing) {
   LoadBudget(1000);
   const AccountSpec travel = ProjectAllocationAccount("p1", FiscalYear(2024), "travel");

@@ -711,18 +711,40 @@ absl::StatusOr<Account> Ledger::GetAccount(const std::string& program_id, const 
   return AccountFromReply(program_id, account_id, *reply);
 }
 
-absl::StatusOr<std::vector<Account>> Ledger::ListAccounts(const std::string& program_id) {
-  if (!IsValidIdComponent(program_id)) {
-    core::Violations v;
-    v.Add("program_id", "must be 1-100 characters of [A-Za-z0-9_-]");
-    return v.ToStatus();
+absl::StatusOr<std::vector<Account>> Ledger::ListAccounts(const std::string& program_id,
+                                                          const std::string& project_id) {
+  core::Violations v;
+  if (!IsValidIdComponent(program_id)) v.Add("program_id", "must be 1-100 characters of [A-Za-z0-9_-]");
+  if (!project_id.empty() && !IsValidIdComponent(project_id)) {
+    v.Add("project_id", "must be 1-100 characters of [A-Za-z0-9_-]");
   }
+  if (!v.empty()) return v.ToStatus();
   const int shard = ShardOf(program_id);
-  auto members = pool_.Command({"SMEMBERS", keyspace_.Key(shard, absl::StrCat("accts:", program_id))});
-  if (!members.ok()) return members.status();
-  if (members->is_error()) return FromErrorReply("list accounts", *members);
+  const std::string index_key = keyspace_.Key(shard, absl::StrCat("accts:", program_id));
   std::vector<std::string> ids;
-  for (const auto& m : members->elements) ids.push_back(m.str);
+  if (project_id.empty()) {
+    auto members = pool_.Command({"SMEMBERS", index_key});
+    if (!members.ok()) return members.status();
+    if (members->is_error()) return FromErrorReply("list accounts", *members);
+    for (const auto& m : members->elements) ids.push_back(m.str);
+  } else {
+    // Project accounts are "<kind>.<project>.<FY>.<...>"; ids are [A-Za-z0-9_-.],
+    // so the pattern has no glob characters but its own '*'.
+    std::set<std::string> seen;
+    std::string cursor = "0";
+    do {
+      auto page = pool_.Command(
+          {"SSCAN", index_key, cursor, "MATCH", absl::StrCat("*.", project_id, ".*"), "COUNT", "1000"});
+      if (!page.ok()) return page.status();
+      if (page->is_error()) return FromErrorReply("list accounts", *page);
+      if (page->elements.size() != 2) return absl::InternalError("list accounts: unexpected SSCAN reply");
+      cursor = page->elements[0].str;
+      for (const auto& m : page->elements[1].elements) {
+        std::vector<std::string> parts = absl::StrSplit(m.str, '.');
+        if (parts.size() >= 2 && parts[1] == project_id && seen.insert(m.str).second) ids.push_back(m.str);
+      }
+    } while (cursor != "0");
+  }
   std::sort(ids.begin(), ids.end());
   std::vector<Account> out;
   constexpr size_t kChunk = 500;
@@ -808,16 +830,26 @@ absl::StatusOr<std::vector<Transfer>> Ledger::ListTransfers(const std::string& p
   return out;
 }
 
-absl::StatusOr<std::string> Ledger::ExportCsv(const std::string& program_id) {
+absl::StatusOr<std::string> Ledger::ExportCsv(const std::string& program_id, int fiscal_year) {
   auto transfers = ListTransfers(program_id);
   if (!transfers.ok()) return transfers.status();
+  std::set<std::string> of_year;  // the accounts of `fiscal_year`
+  if (fiscal_year > 0) {
+    auto accounts = ListAccounts(program_id);
+    if (!accounts.ok()) return accounts.status();
+    for (const auto& a : *accounts) {
+      if (a.spec.fiscal_year == fiscal_year) of_year.insert(a.spec.id);
+    }
+  }
   std::string csv =
       "seq,transfer_id,created_at,debit_account_id,credit_account_id,amount_yen,currency,code,state,"
       "resolved_at,batch_id,memo\r\n";
   int64_t seq = 0;
   for (const auto& t : *transfers) {
+    ++seq;  // the position in the whole ledger, also when filtered
+    if (fiscal_year > 0 && !of_year.count(t.debit_account_id) && !of_year.count(t.credit_account_id)) continue;
     const std::string resolved = t.resolved_at == absl::InfinitePast() ? "" : core::FormatRfc3339Utc(t.resolved_at);
-    absl::StrAppend(&csv, ++seq, ",", CsvField(t.id), ",", core::FormatRfc3339Utc(t.created_at), ",",
+    absl::StrAppend(&csv, seq, ",", CsvField(t.id), ",", core::FormatRfc3339Utc(t.created_at), ",",
                     CsvField(t.debit_account_id), ",", CsvField(t.credit_account_id), ",", t.amount.value(), ",JPY,",
                     CsvField(t.code), ",", StateName(t.state), ",", resolved, ",", CsvField(t.batch_id), ",",
                     CsvField(t.memo), "\r\n");

@@ -222,7 +222,10 @@ class Ledger final {
 
   absl::StatusOr<Transfer> GetTransfer(const std::string& program_id, const std::string& transfer_id);
   absl::StatusOr<Account> GetAccount(const std::string& program_id, const std::string& account_id);
-  absl::StatusOr<std::vector<Account>> ListAccounts(const std::string& program_id);
+  /// The program's accounts, by id; with `project_id`, only that project's
+  /// (allocation, payable, expense), found by a server-side SSCAN of the
+  /// program's account index rather than reading every account.
+  absl::StatusOr<std::vector<Account>> ListAccounts(const std::string& program_id, const std::string& project_id = "");
   /// The transfers "<prefix>.1", "<prefix>.2", ... up to the first missing one
   /// (the transfers AllocationBatch and MovesBatch book under a batch id);
   /// empty when "<prefix>.1" does not exist.
@@ -230,8 +233,10 @@ class Ledger final {
   /// Transfers in commit order, from position `start`, at most `limit` (< 0: all).
   absl::StatusOr<std::vector<Transfer>> ListTransfers(const std::string& program_id, int64_t start = 0,
                                                       int64_t limit = -1);
-  /// The program's transfers in commit order as RFC 4180 CSV.
-  absl::StatusOr<std::string> ExportCsv(const std::string& program_id);
+  /// The program's transfers in commit order as RFC 4180 CSV; with
+  /// `fiscal_year` > 0 only those debiting or crediting an account of that
+  /// fiscal year.
+  absl::StatusOr<std::string> ExportCsv(const std::string& program_id, int fiscal_year = 0);
 
  private:
   std::string AccountKey(int shard, const std::string& program_id, const std::string& account_id) const;
