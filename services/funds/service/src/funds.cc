@@ -400,10 +400,19 @@ absl::StatusOr<v1::Disbursement> Funds::RecordDisbursement(const Context& ctx,
                                          ")"));
     return v.ToStatus();
   }
-  if (project->state() != projects::v1::PROJECT_STATE_ACTIVE) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("project ", project->project_id(), " is ", projects::v1::ProjectState_Name(project->state()),
-                     ": money is disbursed to active projects (an allocation waits on the contract)"));
+  // Active projects are paid; a completed one settles what is left; a
+  // terminated one only the years it still has (the last one winds down).
+  const auto state = project->state();
+  const bool payable = state == projects::v1::PROJECT_STATE_ACTIVE || state == projects::v1::PROJECT_STATE_COMPLETED ||
+                       (state == projects::v1::PROJECT_STATE_TERMINATED &&
+                        request.fiscal_year() < project->terminated_from_fiscal_year());
+  if (!payable) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "project ", project->project_id(), " is ", projects::v1::ProjectState_Name(state),
+        state == projects::v1::PROJECT_STATE_CONTRACTING ? ": its allocation is reserved and waits on the contract"
+        : state == projects::v1::PROJECT_STATE_TERMINATED
+            ? absl::StrCat(": nothing is paid for FY", request.fiscal_year(), " or later")
+            : ": disbursements wait until it is active again"));
   }
   if (auto s = RequireOpenYear(program, request.fiscal_year()); !s.ok()) return s;
 

@@ -68,6 +68,60 @@ void Append(Batch& into, Batch part) {
   for (auto& t : part.transfers) into.transfers.push_back(std::move(t));
 }
 
+void SetShortfall(const DrawPlan& draws, v1::AllocationRejected& rejected) {
+  rejected.set_required_yen(draws.required.value());
+  rejected.set_available_yen(draws.available.value());
+  rejected.set_shortfall_yen(draws.total_shortfall.value());
+  for (const auto& s : draws.shortfalls) {
+    auto* y = rejected.add_fiscal_years();
+    y->set_fiscal_year(s.fiscal_year.year());
+    y->set_required_yen(s.required.value());
+    y->set_available_yen(s.available.value());
+    y->set_shortfall_yen(s.shortfall.value());
+  }
+}
+
+v1::AllocationMade MadeOf(const v1::FundedProject& project, const std::string& batch_id, const AllocationPlan& plan,
+                          bool pending, const std::string& reason) {
+  v1::AllocationMade made;
+  made.set_program_id(project.program_id());
+  made.set_project_id(project.project_id());
+  made.set_batch_id(batch_id);
+  for (const auto& l : plan.lines) {
+    auto* line = made.add_lines();
+    line->set_fiscal_year(l.fiscal_year.year());
+    line->set_category(l.category);
+    line->set_amount_yen(l.amount.value());
+  }
+  made.set_direct_yen(plan.direct.value());
+  made.set_indirect_yen(plan.indirect.value());
+  made.set_total_yen(plan.total.value());
+  made.set_pending(pending);
+  made.set_reason(reason);
+  return made;
+}
+
+// One FundsReturned per fiscal year of `moves` into the batch; the total.
+int64_t AddReturned(const v1::FundedProject& project, const std::vector<LedgerMove>& moves, const std::string& reason,
+                    const runtime::RequestContext& ctx, Batch& batch) {
+  std::map<int, int64_t> by_year;
+  int64_t total = 0;
+  for (const auto& m : moves) {
+    by_year[m.from.fiscal_year] += m.amount.value();
+    total += m.amount.value();
+  }
+  for (const auto& [fy, amount] : by_year) {
+    v1::FundsReturned back;
+    back.set_program_id(project.program_id());
+    back.set_project_id(project.project_id());
+    back.set_fiscal_year(fy);
+    back.set_amount_yen(amount);
+    back.set_reason(reason);
+    batch.events.push_back(ctx.NewEvent(back, kProjectType, project.project_id()));
+  }
+  return total;
+}
+
 // The fiscal year of an allocation account "alloc.<project>.<FY>.<category>".
 int FiscalYearOfAccount(const std::string& account_id) {
   const std::vector<std::string> parts = absl::StrSplit(account_id, '.');
@@ -86,6 +140,27 @@ void Funds::RegisterEventHandlers() {
       [this](const EventEnvelope& e, const projects::v1::ProjectTerminated& p) { return OnProjectTerminated(e, p); });
   kit_.On<projects::v1::EvaluationRecorded>(
       [this](const EventEnvelope& e, const projects::v1::EvaluationRecorded& p) { return OnEvaluationRecorded(e, p); });
+}
+
+absl::StatusOr<std::optional<runtime::Loaded<v1::FundedProject>>> Funds::KnownProject(
+    const EventEnvelope& envelope, const std::string& project_id) {
+  using Result = std::optional<runtime::Loaded<v1::FundedProject>>;
+  if (!IsValidIdComponent(project_id)) {
+    return absl::InvalidArgumentError(absl::StrCat(envelope.type(), " without a valid project_id"));
+  }
+  auto applied = Applied(envelope, project_id);
+  if (!applied.ok()) return applied.status();
+  if (*applied) return Result();
+  auto loaded = LoadProject(project_id);
+  if (!loaded.ok()) return loaded.status();
+  if (loaded->exists()) return Result(*std::move(loaded));
+  tel::LogWarn("event about a project funds does not know (no ProjectStarted): ignored",
+               {{"type", envelope.type()}, {"project_id", project_id}, {"event_id", envelope.event_id()}});
+  store::Commit mark;
+  mark.shard_key = project_id;
+  auto marked = bus::ApplyOnce(kit_.store(), envelope, mark);
+  if (!marked.ok()) return marked.status();
+  return Result();
 }
 
 absl::StatusOr<bool> Funds::Applied(const EventEnvelope& envelope, const std::string& project_id) {
@@ -145,16 +220,9 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::TryAllocate(const v1::FundedProj
     auto draws = PlanBudgetDraws(*plan, *availability);
     if (!draws.ok()) return draws.status();
     if (!draws->covered()) {
-      rejected.set_required_yen(draws->required.value());
-      rejected.set_available_yen(draws->available.value());
-      rejected.set_shortfall_yen(draws->total_shortfall.value());
+      SetShortfall(*draws, rejected);
       std::vector<std::string> years;
       for (const auto& s : draws->shortfalls) {
-        auto* y = rejected.add_fiscal_years();
-        y->set_fiscal_year(s.fiscal_year.year());
-        y->set_required_yen(s.required.value());
-        y->set_available_yen(s.available.value());
-        y->set_shortfall_yen(s.shortfall.value());
         years.push_back(absl::StrCat(s.fiscal_year.ToString(), " short by ", s.shortfall.value(), " yen"));
       }
       return reject(absl::StrCat("the program budget cannot cover the plan: ", absl::StrJoin(years, ", ")));
@@ -162,22 +230,8 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::TryAllocate(const v1::FundedProj
     auto booked = BookOnce(program, prefix, Fingerprint(cause.event_id()), OnOtherRequest::kAccept, "project_id",
                            OriginOf(ctx), [&]() -> absl::StatusOr<Batch> {
                              Batch batch = AllocationBatch(prefix, project.project_id(), *draws, pending);
-                             v1::AllocationMade made;
-                             made.set_program_id(program);
-                             made.set_project_id(project.project_id());
-                             made.set_batch_id(prefix);
-                             for (const auto& l : plan->lines) {
-                               auto* line = made.add_lines();
-                               line->set_fiscal_year(l.fiscal_year.year());
-                               line->set_category(l.category);
-                               line->set_amount_yen(l.amount.value());
-                             }
-                             made.set_direct_yen(plan->direct.value());
-                             made.set_indirect_yen(plan->indirect.value());
-                             made.set_total_yen(plan->total.value());
-                             made.set_pending(pending);
-                             made.set_reason(reason);
-                             batch.events.push_back(ctx.NewEvent(made, kProjectType, project.project_id()));
+                             batch.events.push_back(ctx.NewEvent(MadeOf(project, prefix, *plan, pending, reason),
+                                                                 kProjectType, project.project_id()));
                              return batch;
                            });
     // The budget moved between reading it and booking (another allocation):
@@ -275,16 +329,7 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::Revise(const v1::FundedProject& 
   auto draws = PlanBudgetDraws(increases, *availability);
   if (!draws.ok()) return draws.status();
   if (!draws->covered()) {
-    rejected.set_required_yen(draws->required.value());
-    rejected.set_available_yen(draws->available.value());
-    rejected.set_shortfall_yen(draws->total_shortfall.value());
-    for (const auto& s : draws->shortfalls) {
-      auto* y = rejected.add_fiscal_years();
-      y->set_fiscal_year(s.fiscal_year.year());
-      y->set_required_yen(s.required.value());
-      y->set_available_yen(s.available.value());
-      y->set_shortfall_yen(s.shortfall.value());
-    }
+    SetShortfall(*draws, rejected);
     rejected.set_reason(absl::StrCat("the program budget cannot cover the revised plan (short by ",
                                      draws->total_shortfall.value(), " yen); the allocation is unchanged"));
     out.rejected = rejected;
@@ -293,34 +338,10 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::Revise(const v1::FundedProject& 
   Append(batch, AllocationBatch(prefix, project.project_id(), *draws, reserved));
   Append(batch, MovesBatch(prefix, releases));
   if (!increases.lines.empty()) {
-    v1::AllocationMade made;
-    made.set_program_id(program);
-    made.set_project_id(project.project_id());
-    made.set_batch_id(prefix);
-    for (const auto& l : increases.lines) {
-      auto* line = made.add_lines();
-      line->set_fiscal_year(l.fiscal_year.year());
-      line->set_category(l.category);
-      line->set_amount_yen(l.amount.value());
-    }
-    made.set_direct_yen(increases.direct.value());
-    made.set_indirect_yen(increases.indirect.value());
-    made.set_total_yen(increases.total.value());
-    made.set_pending(reserved);
-    made.set_reason("plan_revised");
-    batch.events.push_back(ctx.NewEvent(made, kProjectType, project.project_id()));
+    batch.events.push_back(ctx.NewEvent(MadeOf(project, prefix, increases, reserved, "plan_revised"), kProjectType,
+                                        project.project_id()));
   }
-  std::map<int, int64_t> released;
-  for (const auto& m : releases) released[m.from.fiscal_year] += m.amount.value();
-  for (const auto& [fy, amount] : released) {
-    v1::FundsReturned back;
-    back.set_program_id(program);
-    back.set_project_id(project.project_id());
-    back.set_fiscal_year(fy);
-    back.set_amount_yen(amount);
-    back.set_reason("plan_revised");
-    batch.events.push_back(ctx.NewEvent(back, kProjectType, project.project_id()));
-  }
+  AddReturned(project, releases, "plan_revised", ctx, batch);
   auto booked = BookOnce(program, prefix, Fingerprint(cause.event_id()), OnOtherRequest::kAccept, "event_id",
                          OriginOf(ctx), [&]() -> absl::StatusOr<Batch> { return batch; });
   if (!booked.ok()) return booked.status();
@@ -346,6 +367,32 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::Revise(const v1::FundedProject& 
                                       {"releases", static_cast<int64_t>(releases.size())},
                                       {"event_id", cause.event_id()}});
   return out;
+}
+
+void Funds::Take(const AllocationOutcome& outcome, const std::vector<v1::PlanLine>* plan, const Context& ctx,
+                 v1::FundedProject& project, std::vector<EventEnvelope>& events) {
+  if (outcome.booked) {
+    if (plan != nullptr) SetPlan(project, *plan);
+    if (project.allocation() == v1::ALLOCATION_STATUS_REJECTED ||
+        project.allocation() == v1::ALLOCATION_STATUS_UNSPECIFIED) {
+      project.set_allocation(outcome.pending_ids.empty() ? v1::ALLOCATION_STATUS_POSTED
+                                                         : v1::ALLOCATION_STATUS_RESERVED);
+    }
+    project.clear_pending_transfer_ids();
+    for (const auto& id : outcome.pending_ids) project.add_pending_transfer_ids(id);
+    return;
+  }
+  if (project.allocation() == v1::ALLOCATION_STATUS_UNSPECIFIED) {
+    project.set_allocation(v1::ALLOCATION_STATUS_REJECTED);
+  }
+  project.set_last_rejection(outcome.rejected->reason());
+  project.set_last_shortfall_yen(outcome.rejected->shortfall_yen());
+  events.push_back(ctx.NewEvent(*outcome.rejected, kProjectType, project.project_id()));
+  Count("allocation", "rejected");
+  tel::LogInfo("allocation rejected", {{"program_id", project.program_id()},
+                                       {"project_id", project.project_id()},
+                                       {"shortfall_yen", outcome.rejected->shortfall_yen()},
+                                       {"reason", outcome.rejected->reason()}});
 }
 
 absl::Status Funds::PostReservation(v1::FundedProject& project, const Context& ctx) {
@@ -407,110 +454,50 @@ absl::Status Funds::OnProjectStarted(const EventEnvelope& envelope, const projec
   auto outcome = TryAllocate(project, envelope, "project_started", ctx);
   if (!outcome.ok()) return outcome.status();
   std::vector<EventEnvelope> events;
-  if (outcome->booked) {
-    project.set_allocation(outcome->pending_ids.empty() ? v1::ALLOCATION_STATUS_POSTED
-                                                        : v1::ALLOCATION_STATUS_RESERVED);
-    for (const auto& id : outcome->pending_ids) project.add_pending_transfer_ids(id);
-  } else {
-    project.set_allocation(v1::ALLOCATION_STATUS_REJECTED);
-    project.set_last_rejection(outcome->rejected->reason());
-    project.set_last_shortfall_yen(outcome->rejected->shortfall_yen());
-    events.push_back(ctx.NewEvent(*outcome->rejected, kProjectType, project.project_id()));
-    Count("allocation", "rejected");
-    tel::LogInfo("allocation rejected", {{"program_id", project.program_id()},
-                                         {"project_id", project.project_id()},
-                                         {"shortfall_yen", outcome->rejected->shortfall_yen()},
-                                         {"reason", outcome->rejected->reason()}});
-  }
+  Take(*outcome, nullptr, ctx, project, events);
   return CommitProject(project, 0, envelope, std::move(events));
 }
 
 absl::Status Funds::OnProjectChanged(const EventEnvelope& envelope, const projects::v1::ProjectChanged& event) {
-  if (!IsValidIdComponent(event.project_id())) return absl::InvalidArgumentError("ProjectChanged without project_id");
-  auto applied = Applied(envelope, event.project_id());
-  if (!applied.ok()) return applied.status();
-  if (*applied) return absl::OkStatus();
-  auto loaded = LoadProject(event.project_id());
-  if (!loaded.ok()) return loaded.status();
-  if (!loaded->exists()) {
-    tel::LogWarn("ProjectChanged for a project funds does not know (no ProjectStarted): ignored",
-                 {{"project_id", event.project_id()}, {"event_id", envelope.event_id()}});
-    store::Commit mark;
-    mark.shard_key = event.project_id();
-    return bus::ApplyOnce(kit_.store(), envelope, mark).status();
-  }
+  auto loaded = KnownProject(envelope, event.project_id());
+  if (!loaded.ok() || !loaded->has_value()) return loaded.status();
   const Context ctx = runtime::ContextOfEvent(envelope, kit_.clock().Now(), kServiceName);
-  v1::FundedProject project = loaded->value;
+  v1::FundedProject project = (*loaded)->value;
   if (project.state() == projects::v1::PROJECT_STATE_TERMINATED) {
-    return CommitProject(project, loaded->version, envelope, {});
+    return CommitProject(project, (*loaded)->version, envelope, {});
   }
   project.set_state(event.state());
   TakeTeam(project, event.principal_investigator(), event.institutions());
   std::vector<EventEnvelope> events;
-  auto take = [&](const AllocationOutcome& outcome, const std::vector<v1::PlanLine>* plan) {
-    if (outcome.booked) {
-      if (plan != nullptr) SetPlan(project, *plan);
-      if (project.allocation() == v1::ALLOCATION_STATUS_REJECTED || project.allocation() ==
-                                                                         v1::ALLOCATION_STATUS_UNSPECIFIED) {
-        project.set_allocation(outcome.pending_ids.empty() ? v1::ALLOCATION_STATUS_POSTED
-                                                           : v1::ALLOCATION_STATUS_RESERVED);
-      }
-      project.clear_pending_transfer_ids();
-      for (const auto& id : outcome.pending_ids) project.add_pending_transfer_ids(id);
-      return;
-    }
-    project.set_last_rejection(outcome.rejected->reason());
-    project.set_last_shortfall_yen(outcome.rejected->shortfall_yen());
-    events.push_back(ctx.NewEvent(*outcome.rejected, kProjectType, project.project_id()));
-    Count("allocation", "rejected");
-    tel::LogInfo("allocation rejected", {{"program_id", project.program_id()},
-                                         {"project_id", project.project_id()},
-                                         {"shortfall_yen", outcome.rejected->shortfall_yen()},
-                                         {"reason", outcome.rejected->reason()}});
-  };
-
   if (event.budget_plan_changed()) {
     const std::vector<v1::PlanLine> plan = PlanOf(event.budget_plan());
     if (project.allocation() == v1::ALLOCATION_STATUS_REJECTED) {
       SetPlan(project, plan);  // what was never booked follows the plan; try the new one
       auto outcome = TryAllocate(project, envelope, "plan_revised", ctx);
       if (!outcome.ok()) return outcome.status();
-      take(*outcome, nullptr);
+      Take(*outcome, nullptr, ctx, project, events);
     } else {
       auto outcome = Revise(project, plan, envelope, ctx);
       if (!outcome.ok()) return outcome.status();
-      take(*outcome, &plan);
+      Take(*outcome, &plan, ctx, project, events);
     }
   } else if (event.change() == projects::v1::CHANGE_KIND_HOLD_RELEASED &&
              project.allocation() == v1::ALLOCATION_STATUS_REJECTED) {
     auto outcome = TryAllocate(project, envelope, "hold_released", ctx);
     if (!outcome.ok()) return outcome.status();
-    take(*outcome, nullptr);
+    Take(*outcome, nullptr, ctx, project, events);
   }
   if (project.allocation() == v1::ALLOCATION_STATUS_RESERVED && project.state() == projects::v1::PROJECT_STATE_ACTIVE) {
     if (auto s = PostReservation(project, ctx); !s.ok()) return s;
   }
-  return CommitProject(project, loaded->version, envelope, std::move(events));
+  return CommitProject(project, (*loaded)->version, envelope, std::move(events));
 }
 
 absl::Status Funds::OnProjectTerminated(const EventEnvelope& envelope, const projects::v1::ProjectTerminated& event) {
-  if (!IsValidIdComponent(event.project_id())) {
-    return absl::InvalidArgumentError("ProjectTerminated without project_id");
-  }
-  auto applied = Applied(envelope, event.project_id());
-  if (!applied.ok()) return applied.status();
-  if (*applied) return absl::OkStatus();
-  auto loaded = LoadProject(event.project_id());
-  if (!loaded.ok()) return loaded.status();
-  if (!loaded->exists()) {
-    tel::LogWarn("ProjectTerminated for a project funds does not know: ignored",
-                 {{"project_id", event.project_id()}, {"event_id", envelope.event_id()}});
-    store::Commit mark;
-    mark.shard_key = event.project_id();
-    return bus::ApplyOnce(kit_.store(), envelope, mark).status();
-  }
+  auto loaded = KnownProject(envelope, event.project_id());
+  if (!loaded.ok() || !loaded->has_value()) return loaded.status();
   const Context ctx = runtime::ContextOfEvent(envelope, kit_.clock().Now(), kServiceName);
-  v1::FundedProject project = loaded->value;
+  v1::FundedProject project = (*loaded)->value;
   const std::string& program = project.program_id();
   const int first_without =
       event.effective_fiscal_year() > 0
@@ -530,23 +517,11 @@ absl::Status Funds::OnProjectTerminated(const EventEnvelope& envelope, const pro
     if (!t.ok()) return t.status();
     if (t->state == TransferState::kPending) batch.resolve.push_back({id, /*post=*/false});
   }
-  std::map<int, int64_t> released;
-  for (const auto& m : *releases) released[m.from.fiscal_year] += m.amount.value();
-  for (const auto& [fy, amount] : released) {
-    v1::FundsReturned back;
-    back.set_program_id(program);
-    back.set_project_id(project.project_id());
-    back.set_fiscal_year(fy);
-    back.set_amount_yen(amount);
-    back.set_reason("termination");
-    batch.events.push_back(ctx.NewEvent(back, kProjectType, project.project_id()));
-  }
+  const int64_t total = AddReturned(project, *releases, "termination", ctx, batch);
   const std::string prefix = Prefix("term", program, project.project_id());
   auto booked = BookOnce(program, prefix, Fingerprint(envelope.event_id()), OnOtherRequest::kAccept, "project_id",
                          OriginOf(ctx), [&]() -> absl::StatusOr<Batch> { return batch; });
   if (!booked.ok()) return booked.status();
-  int64_t total = 0;
-  for (const auto& [fy, amount] : released) total += amount;
   tel::LogInfo("project terminated: future allocations released",
                {{"program_id", program},
                 {"project_id", project.project_id()},
@@ -557,29 +532,18 @@ absl::Status Funds::OnProjectTerminated(const EventEnvelope& envelope, const pro
   project.clear_pending_transfer_ids();
   project.set_state(projects::v1::PROJECT_STATE_TERMINATED);
   project.set_terminated_from_fiscal_year(first_without);
-  return CommitProject(project, loaded->version, envelope, {});
+  return CommitProject(project, (*loaded)->version, envelope, {});
 }
 
 absl::Status Funds::OnEvaluationRecorded(const EventEnvelope& envelope, const projects::v1::EvaluationRecorded& event) {
-  if (!IsValidIdComponent(event.project_id())) {
-    return absl::InvalidArgumentError("EvaluationRecorded without project_id");
-  }
-  auto applied = Applied(envelope, event.project_id());
-  if (!applied.ok()) return applied.status();
-  if (*applied) return absl::OkStatus();
-  auto loaded = LoadProject(event.project_id());
-  if (!loaded.ok()) return loaded.status();
-  if (!loaded->exists()) {
-    store::Commit mark;
-    mark.shard_key = event.project_id();
-    return bus::ApplyOnce(kit_.store(), envelope, mark).status();
-  }
-  v1::FundedProject project = loaded->value;
+  auto loaded = KnownProject(envelope, event.project_id());
+  if (!loaded.ok() || !loaded->has_value()) return loaded.status();
+  v1::FundedProject project = (*loaded)->value;
   *project.add_evaluations() = event.evaluation();
   tel::LogInfo("evaluation noted", {{"project_id", project.project_id()},
                                     {"evaluation_id", event.evaluation().evaluation_id()},
                                     {"consequence", projects::v1::Consequence_Name(event.evaluation().consequence())}});
-  return CommitProject(project, loaded->version, envelope, {});
+  return CommitProject(project, (*loaded)->version, envelope, {});
 }
 
 }  // namespace tane::funds

@@ -180,6 +180,15 @@ class Funds final {
   absl::Status CommitProject(const v1::FundedProject& project, int64_t version,
                              const common::v1::EventEnvelope& cause, std::vector<common::v1::EventEnvelope> events);
   absl::StatusOr<bool> Applied(const common::v1::EventEnvelope& envelope, const std::string& project_id);
+  /// The project an event is about, or nothing to do: INVALID_ARGUMENT
+  /// without a project id; nullopt when the event was applied before, or
+  /// when funds does not know the project (then it is marked applied).
+  absl::StatusOr<std::optional<runtime::Loaded<v1::FundedProject>>> KnownProject(
+      const common::v1::EventEnvelope& envelope, const std::string& project_id);
+  /// Takes an allocation's outcome into the project: its status and pending
+  /// transfers (and `plan` when given), or the rejection and its event.
+  void Take(const AllocationOutcome& outcome, const std::vector<v1::PlanLine>* plan, const Context& ctx,
+            v1::FundedProject& project, std::vector<common::v1::EventEnvelope>& events);
   v1::Disbursement DisbursementOf(const v1::FundedProject& project, const v1::RecordDisbursementRequest& request,
                                   const std::string& institution, const std::string& id, const Booked& booked);
   void Count(const std::string& what, const std::string& outcome);
