@@ -13,6 +13,7 @@ packages=(
   libcli11-dev libyaml-cpp-dev uuid-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl
+  prometheus  # for promtool: the tests check the alert rules and /metrics with it
 )
 
 missing=()
@@ -42,5 +43,18 @@ echo "deps: installing ${#missing[@]} missing Debian packages: ${missing[*]}"
 echo "deps: apt-get update"
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 echo "deps: apt-get install"
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The prometheus package is here only for promtool: keep apt from starting its
+# daemon (policy-rc.d exit 101 = "do not start services"), unless the machine
+# already has a policy of its own.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  own_policy=1
+fi
+status=0
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" || status=$?
+[ "$own_policy" -eq 1 ] && $sudo rm -f "$policy"
+[ "$status" -eq 0 ] || exit "$status"
 echo "deps: done"

@@ -71,17 +71,46 @@ const char* OpName(IndexOp::Kind kind) {
 AggregateStore::AggregateStore(RedisPool& pool, Keyspace keyspace)
     : pool_(pool), keyspace_(std::move(keyspace)), commit_script_("commit", kCommitLua) {}
 
-absl::StatusOr<Versioned> AggregateStore::Load(const std::string& type, const std::string& id) {
-  const int shard = keyspace_.ShardOf(id);
-  auto reply = pool_.Command({"HMGET", keyspace_.AggregateKey(shard, type, id), "v", "d"});
-  if (!reply.ok()) return reply.status();
-  if (reply->type != Reply::Type::kArray || reply->elements.size() != 2) {
-    return absl::InternalError(absl::StrCat("unexpected reply loading ", type, " ", id, ": ", reply->str));
+namespace {
+
+std::vector<std::string> LoadCommand(const Keyspace& keyspace, const std::string& type, const std::string& id) {
+  return {"HMGET", keyspace.AggregateKey(keyspace.ShardOf(id), type, id), "v", "d"};
+}
+
+absl::StatusOr<Versioned> VersionedOf(Reply& reply, const std::string& type, const std::string& id) {
+  if (reply.type != Reply::Type::kArray || reply.elements.size() != 2) {
+    return absl::InternalError(absl::StrCat("unexpected reply loading ", type, " ", id, ": ", reply.str));
   }
   Versioned out;
-  if (reply->elements[0].is_nil()) return out;
-  out.version = std::stoll(reply->elements[0].str);
-  out.data = std::move(reply->elements[1].str);
+  if (reply.elements[0].is_nil()) return out;
+  out.version = std::stoll(reply.elements[0].str);
+  out.data = std::move(reply.elements[1].str);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Versioned> AggregateStore::Load(const std::string& type, const std::string& id) {
+  auto reply = pool_.Command(LoadCommand(keyspace_, type, id));
+  if (!reply.ok()) return reply.status();
+  return VersionedOf(*reply, type, id);
+}
+
+absl::StatusOr<std::vector<Versioned>> AggregateStore::LoadMany(const std::string& type,
+                                                                const std::vector<std::string>& ids) {
+  std::vector<Versioned> out;
+  if (ids.empty()) return out;
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(ids.size());
+  for (const auto& id : ids) commands.push_back(LoadCommand(keyspace_, type, id));
+  auto replies = pool_.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto one = VersionedOf((*replies)[i], type, ids[i]);
+    if (!one.ok()) return one.status();
+    out.push_back(*std::move(one));
+  }
   return out;
 }
 

@@ -73,6 +73,24 @@ TEST_F(AggregateStoreTest, CreatesLoadsAndUpdatesWithVersions) {
   EXPECT_EQ(OutboxLength("a1"), 2);
 }
 
+TEST_F(AggregateStoreTest, LoadManyReadsEveryShardInOrderWithMissingOnesAtVersionZero) {
+  ASSERT_TRUE(store_->Commit(Write("a1", 0, "one")).ok());
+  ASSERT_TRUE(store_->Commit(Write("a2", 0, "two")).ok());
+  ASSERT_TRUE(store_->Commit(Write("a2", 1, "two-b")).ok());
+  ASSERT_NE(store_->ShardOf("a1"), store_->ShardOf("a2"));
+  auto loaded = store_->LoadMany("application", {"a2", "nope", "a1"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->size(), 3u);
+  EXPECT_EQ((*loaded)[0].version, 2);
+  EXPECT_EQ((*loaded)[0].data, "two-b");
+  EXPECT_EQ((*loaded)[1].version, 0);
+  EXPECT_EQ((*loaded)[2].version, 1);
+  EXPECT_EQ((*loaded)[2].data, "one");
+  auto none = store_->LoadMany("application", {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_F(AggregateStoreTest, StaleVersionIsAbortedAndWritesNothing) {
   ASSERT_TRUE(store_->Commit(Write("a1", 0, "v1")).ok());
   auto stale = store_->Commit(Write("a1", 0, "other"));

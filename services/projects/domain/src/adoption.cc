@@ -79,6 +79,7 @@ absl::StatusOr<Transition> NewProjectFromAdoption(const AdoptionDecision& d,
   p.set_research_area_id(d.research_area_id);
   p.set_title_ja(d.title_ja);
   p.set_title_en(d.title_en);
+  p.set_pi_subject(d.pi_subject);
   auto* period = p.mutable_research_period();
   if (v.empty()) {
     *period->mutable_start_time() = ToProto(d.start_time);

@@ -745,7 +745,8 @@ absl::StatusOr<Transition> PutOnHold(const v1::Project& project,
   std::string reason = rejection.reason;
   if (!rejection.allocation_id.empty() || rejection.fiscal_year != 0) {
     reason = absl::StrCat(
-        "allocation ", rejection.allocation_id,
+        "allocation",
+        rejection.allocation_id.empty() ? std::string() : absl::StrCat(" ", rejection.allocation_id),
         rejection.fiscal_year != 0 ? absl::StrCat(" for FY", rejection.fiscal_year) : std::string(),
         " rejected: ", rejection.reason);
   }

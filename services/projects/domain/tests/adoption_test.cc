@@ -28,6 +28,7 @@ TEST(AdoptionTest, AdoptionBecomesAContractingProjectAndEmitsProjectStarted) {
   EXPECT_EQ(p.version(), 1);
   EXPECT_EQ(p.program_id(), "forest");
   EXPECT_EQ(p.principal_investigator().role(), v1::MEMBER_ROLE_PRINCIPAL_INVESTIGATOR);
+  EXPECT_EQ(p.pi_subject(), "user-researcher-a");  // object-level access for the applicant
   EXPECT_EQ(FromProto(p.research_period().start_time()), Jst(2021, 10, 1));
   EXPECT_EQ(FromProto(p.research_period().end_time()), Jst(2028, 10, 1));
   EXPECT_EQ(p.research_period().months(), 84);

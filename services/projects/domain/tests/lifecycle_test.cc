@@ -303,6 +303,10 @@ TEST(LifecycleTest, AllocationRejectedHoldsActivationUntilReleased) {
   EXPECT_THAT(std::string(refused.status().message()),
               HasSubstr("cannot activate: project is on hold (allocation alloc-7"));
   EXPECT_EQ(h.project().history().rbegin()->actor().subject(), "funds");
+  // funds' AllocationRejected names no allocation id: none is printed.
+  auto unnamed = PutOnHold(h.project(), {"", 2022, "program budget exhausted"}, h.Ctx(Jst(2021, 9, 4), FundsActor()));
+  ASSERT_TRUE(unnamed.ok());
+  EXPECT_EQ(unnamed->project.hold_reason(), "allocation for FY2022 rejected: program budget exhausted");
 
   ASSERT_TRUE(h.Do(Jst(2021, 10, 2), [](auto& p, auto& c) {
                  v1::ReleaseHoldRequest r;

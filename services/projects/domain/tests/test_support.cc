@@ -35,6 +35,7 @@ AdoptionDecision ForestDecision(const std::string& decision_id) {
   d.principal_investigator.set_researcher_id(kPi);
   d.principal_investigator.set_name("Researcher A");
   d.principal_investigator.set_institution_id(kUnivA);
+  d.pi_subject = "user-researcher-a";
   v1::Institution inst;
   inst.set_institution_id(kUnivA);
   inst.set_name("University A");

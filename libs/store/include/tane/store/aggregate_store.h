@@ -76,6 +76,10 @@ class AggregateStore final {
   int ShardOf(const std::string& aggregate_id) const { return keyspace_.ShardOf(aggregate_id); }
 
   absl::StatusOr<Versioned> Load(const std::string& type, const std::string& id);
+  /// Load for many ids in one pipelined round trip (list queries); the result
+  /// is parallel to `ids`, a missing aggregate has version 0. UNAVAILABLE when
+  /// Redis is unreachable.
+  absl::StatusOr<std::vector<Versioned>> LoadMany(const std::string& type, const std::vector<std::string>& ids);
 
   /// ABORTED when the aggregate's version is not expected_version (another
   /// writer won); UNAVAILABLE when Redis is unreachable or the outcome is

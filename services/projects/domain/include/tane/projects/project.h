@@ -48,6 +48,8 @@ struct AdoptionDecision {
   std::string title_en;
   /// researcher_id (e-Rad), name, institution_id.
   v1::Member principal_investigator;
+  /// The PI's gateway subject (the application's owner): Project.pi_subject.
+  std::string pi_subject;
   std::vector<v1::Member> team;
   /// Names of the institutions; any institution a member names is added even
   /// when missing here.

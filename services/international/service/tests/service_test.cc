@@ -1,0 +1,515 @@
+// The international service end to end over gRPC, a real redis-server and
+// librdkafka's mock cluster: consumed calls and reviews events, the partner
+// exchange, batch files, SATREPS, credentials, isolation and the audit trail.
+
+#include "tane/international/service.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "tane/bus/envelope.h"
+#include "tane/core/errors.h"
+#include "tane/core/time.h"
+#include "tane/runtime/identity.h"
+#include "tane/runtime/status.h"
+#include "tane/testing/fixtures.h"
+#include "tane/testing/topics.h"
+#include "test_support.h"
+
+namespace tane::international {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+using ::testing::HasSubstr;
+using namespace tane::international::testing;  // NOLINT
+using Stub = v1::InternationalService::Stub;
+
+const bool kSignalsBlocked = [] {
+  runtime::BlockShutdownSignals();
+  return true;
+}();
+
+runtime::CallerIdentity Operator() { return {"op-1", "operator", ""}; }
+runtime::CallerIdentity Officer() { return {"po-1", "program_officer", ""}; }
+runtime::CallerIdentity Auditor() { return {"audit-1", "auditor", ""}; }
+runtime::CallerIdentity PartnerOf(const std::string& agency) {
+  return {absl::AsciiStrToLower(agency) + "-exchange", "partner", agency};
+}
+
+class InternationalServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto redis = tane::testing::RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = std::move(*redis);
+    auto kafka = tane::testing::KafkaCluster::Start(3);
+    ASSERT_TRUE(kafka.ok()) << kafka.status();
+    kafka_ = std::move(*kafka);
+    for (const char* topic : {"tane.international.events", "tane.international.dlq",
+                              "tane.calls.events", "tane.reviews.events"}) {
+      ASSERT_TRUE(kafka_->CreateTopic(topic, 3).ok());
+    }
+    runtime::ServiceConfig config = runtime::ServiceConfig::Defaults("international", 0, 0);
+    config.redis_addr = "127.0.0.1:" + std::to_string(redis_->port());
+    config.kafka_bootstrap = kafka_->bootstrap_servers();
+    config.shards = 4;
+    runtime::ServiceHostOptions host_options;
+    host_options.handle_signals = false;
+    host_options.readiness_interval = absl::Milliseconds(50);
+    host_ = std::make_unique<runtime::ServiceHost>(config, host_options);
+    runtime::ServiceKitOptions options;
+    options.consume_topics = {"tane.calls.events", "tane.reviews.events"};
+    options.consumer_kafka_extra = {{"session.timeout.ms", "6000"},
+                                    {"heartbeat.interval.ms", "300"}};
+    options.clock = &clock_;
+    auto kit = runtime::ServiceKit::Create(*host_, options);
+    ASSERT_TRUE(kit.ok()) << kit.status();
+    kit_ = std::move(*kit);
+    service_ = std::make_unique<InternationalService>(*kit_);
+    service_->RegisterEventHandlers();
+    host_->AddService(service_.get());
+    ASSERT_TRUE(kit_->Start().ok());
+    ASSERT_TRUE(host_->Start().ok());
+    ASSERT_TRUE(host_->WaitUntilReady(absl::Seconds(20)));
+    stub_ = v1::InternationalService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(host_->grpc_port()), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (host_) {
+      host_->RequestShutdown();
+      host_.reset();
+    }
+    service_.reset();
+    kit_.reset();
+  }
+
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                             Response*),
+                                const runtime::CallerIdentity& who, const Request& request) {
+    grpc::ClientContext context;
+    runtime::AttachIdentity(context, who, "");
+    Response response;
+    const grpc::Status s = ((*stub_).*method)(&context, request, &response);
+    // Each call a moment later, so the audit trail's time order is the call order.
+    clock_.Advance(absl::Milliseconds(1));
+    if (!s.ok()) return runtime::FromGrpcStatus(s);
+    return response;
+  }
+
+  void Publish(const std::string& topic, const google::protobuf::Message& payload,
+               const std::string& aggregate_id, int times = 1) {
+    const common::v1::EventEnvelope e =
+        bus::NewEvent(payload, "x", aggregate_id, "system:test", "", clock_.Now());
+    std::vector<common::v1::EventEnvelope> copies(times, e);
+    ASSERT_TRUE(tane::testing::PublishEnvelopes(kafka_->bootstrap_servers(), topic, copies).ok());
+  }
+
+  void Register(const v1::PartnerAgency& agency) {
+    v1::CreatePartnerAgencyRequest r;
+    *r.mutable_partner_agency() = agency;
+    r.set_idempotency_key("register-" + agency.agency_code());
+    auto created = Call(&Stub::CreatePartnerAgency, Operator(), r);
+    ASSERT_TRUE(created.ok()) << created.status();
+  }
+
+  void CreateCall(const v1::JointCall& call) {
+    v1::CreateJointCallRequest r;
+    *r.mutable_joint_call() = call;
+    r.set_idempotency_key("call-" + call.call_id());
+    auto created = Call(&Stub::CreateJointCall, Officer(), r);
+    ASSERT_TRUE(created.ok()) << created.status();
+    ASSERT_EQ(created->joint_call_id(), call.joint_call_id());
+  }
+
+  // Waits until the consumer filed the JST side of `joint_id`.
+  bool JstSideFiled(const std::string& joint_call_id, const std::string& joint_id) {
+    return tane::testing::WaitFor(
+        [&] {
+          v1::GetJointProposalRequest r;
+          r.set_joint_call_id(joint_call_id);
+          r.set_joint_proposal_id(joint_id);
+          auto p = Call(&Stub::GetJointProposal, Officer(), r);
+          return p.ok() && p->has_jst();
+        },
+        absl::Seconds(60));
+  }
+
+  absl::StatusOr<v1::PartnerJointProposal> PartnerFiles(const v1::JointCall& call,
+                                                        const v1::PartnerProposal& proposal) {
+    v1::SubmitPartnerProposalRequest r;
+    r.set_joint_call_id(call.joint_call_id());
+    *r.mutable_partner_proposal() = proposal;
+    r.set_idempotency_key("file-" + proposal.partner_reference_id());
+    return Call(&Stub::SubmitPartnerProposal, PartnerOf(call.partner_agency()), r);
+  }
+
+  absl::StatusOr<v1::PartnerJointProposal> PartnerDecides(const v1::JointCall& call,
+                                                          const std::string& joint_id,
+                                                          const v1::PartnerDecision& decision,
+                                                          const std::string& key) {
+    v1::RecordPartnerDecisionRequest r;
+    r.set_joint_call_id(call.joint_call_id());
+    r.set_joint_proposal_id(joint_id);
+    *r.mutable_partner_decision() = decision;
+    r.set_idempotency_key(key);
+    return Call(&Stub::RecordPartnerDecision, PartnerOf(call.partner_agency()), r);
+  }
+
+  core::ManualClock clock_{Day(0) + absl::Hours(10)};
+  std::unique_ptr<tane::testing::RedisServer> redis_;
+  std::unique_ptr<tane::testing::KafkaCluster> kafka_;
+  std::unique_ptr<runtime::ServiceHost> host_;
+  std::unique_ptr<runtime::ServiceKit> kit_;
+  std::unique_ptr<InternationalService> service_;
+  std::unique_ptr<Stub> stub_;
+};
+
+TEST_F(InternationalServiceTest, ParallelCycleFromEventsToJointDecision) {
+  Register(Anr());
+  Register(Anr());  // the same idempotency key: the first answer, no error
+  const v1::JointCall call = ParallelCall();
+  CreateCall(call);
+  // ApplicationSubmitted delivered twice (a relay retry): filed once.
+  Publish("tane.calls.events", Submitted(), kApplicationId, 2);
+  ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+
+  auto filed = PartnerFiles(call, PartnerProposalFor("jp-001"));
+  ASSERT_TRUE(filed.ok()) << filed.status();
+  EXPECT_EQ(filed->state(), v1::JOINT_PROPOSAL_STATE_AWAITING_DECISIONS);
+  EXPECT_EQ(filed->jst().title_ja(), "熱輸送のスペクトル学的理解と機能的制御");
+  auto decided = PartnerDecides(call, "JP-001", PartnerDecisionOf(true), "decision-1");
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  Publish("tane.reviews.events", JstDecision(true, "reviews-dec-1"), "case-1", 2);
+
+  tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.international.events");
+  ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
+    return !reader.OfType("tane.international.v1.JointDecisionMade").empty();
+  }));
+  ASSERT_EQ(reader.OfType("tane.international.v1.JointProposalMatched").size(), 1u);
+  ASSERT_EQ(reader.OfType("tane.international.v1.PartnerDecisionReceived").size(), 1u);
+  const auto made = reader.OfType("tane.international.v1.JointDecisionMade");
+  ASSERT_EQ(made.size(), 1u);
+  v1::JointDecisionMade e;
+  ASSERT_TRUE(bus::UnpackPayload(made[0], &e));
+  EXPECT_EQ(e.outcome(), v1::JOINT_OUTCOME_ADOPTED);
+  EXPECT_EQ(e.jst_decision_id(), "reviews-dec-1");
+  EXPECT_TRUE(MessageDifferencer::Equals(e.jst_submission(), Submitted()));
+  EXPECT_EQ(e.research_start_time().seconds(), absl::ToUnixSeconds(Day(116)));
+  EXPECT_EQ(made[0].aggregate_id(), JointProposalAggregateId(call.joint_call_id(), "JP-001"));
+  EXPECT_EQ(made[0].actor(), "system:international");
+
+  // A contradicting partner decision: refused, flagged once, the same answer on retry.
+  auto contradiction = PartnerDecides(call, "JP-001", PartnerDecisionOf(false), "decision-2");
+  ASSERT_EQ(contradiction.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(contradiction.status().message(), HasSubstr("already adopted joint proposal JP-001"));
+  auto retried = PartnerDecides(call, "JP-001", PartnerDecisionOf(false), "decision-2");
+  EXPECT_EQ(retried.status(), contradiction.status());
+  ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
+    return !reader.OfType("tane.international.v1.DecisionConflictFlagged").empty();
+  }));
+  v1::GetJointProposalRequest get;
+  get.set_joint_call_id(call.joint_call_id());
+  get.set_joint_proposal_id("JP-001");
+  auto staff = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(staff.ok());
+  EXPECT_EQ(staff->conflicts_size(), 1);
+  EXPECT_EQ(staff->decision().outcome(), v1::JOINT_OUTCOME_ADOPTED);
+  EXPECT_EQ(staff->version(), 5);  // JST filed, matched, partner decided, JST decided, flagged
+
+  v1::ListJointDecisionsRequest decisions;
+  decisions.set_joint_call_id(call.joint_call_id());
+  auto list = Call(&Stub::ListJointDecisions, PartnerOf("ANR"), decisions);
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->decisions_size(), 1);
+  EXPECT_EQ(list->decisions(0).decision().outcome(), v1::JOINT_OUTCOME_ADOPTED);
+
+  // Every partner exchange is in the audit trail, newest first, and on the topic.
+  v1::ListAuditRecordsRequest audit;
+  audit.set_joint_call_id(call.joint_call_id());
+  auto trail = Call(&Stub::ListAuditRecords, Auditor(), audit);
+  ASSERT_TRUE(trail.ok()) << trail.status();
+  std::vector<std::string> actions;
+  for (const auto& r : trail->audit_records())
+    actions.push_back(r.action() + " " + r.status_code());
+  EXPECT_THAT(actions, ::testing::ElementsAre(
+                           "ListJointDecisions OK", "RecordPartnerDecision FAILED_PRECONDITION",
+                           "RecordPartnerDecision FAILED_PRECONDITION", "RecordPartnerDecision OK",
+                           "SubmitPartnerProposal OK"));
+  EXPECT_EQ(trail->audit_records(0).actor().agency(), "ANR");
+  ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
+    return reader.OfType("tane.international.v1.ExchangeAudited").size() >= 5;
+  }));
+}
+
+TEST_F(InternationalServiceTest, PartnersSeeOnlyTheirOwnCallsAndAgency) {
+  Register(Anr());
+  Register(Nsf());
+  const v1::JointCall anr = ParallelCall();
+  CreateCall(anr);
+  v1::JointCall nsf = ParallelCall();
+  nsf.set_call_id(kOtherCallId);
+  nsf.set_joint_call_id(JointCallIdFor(kOtherCallId));
+  nsf.set_partner_agency("NSF");
+  nsf.mutable_partner_budget_min()->set_currency_code("USD");
+  nsf.mutable_partner_budget_max()->set_currency_code("USD");
+  CreateCall(nsf);
+
+  auto mine = Call(&Stub::ListJointCalls, PartnerOf("NSF"), v1::ListJointCallsRequest());
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  ASSERT_EQ(mine->joint_calls_size(), 1);
+  EXPECT_EQ(mine->joint_calls(0).partner_agency(), "NSF");
+  auto all = Call(&Stub::ListJointCalls, Officer(), v1::ListJointCallsRequest());
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->joint_calls_size(), 2);
+
+  v1::GetJointCallRequest get;
+  get.set_joint_call_id(anr.joint_call_id());
+  auto other = Call(&Stub::GetJointCall, PartnerOf("NSF"), get);
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kNotFound);
+  get.set_joint_call_id("00000000-0000-4000-8000-000000000000");
+  auto unknown = Call(&Stub::GetJointCall, PartnerOf("NSF"), get);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+
+  v1::SubmitPartnerProposalRequest r;
+  r.set_joint_call_id(anr.joint_call_id());
+  *r.mutable_partner_proposal() = PartnerProposalFor();
+  EXPECT_EQ(Call(&Stub::SubmitPartnerProposal, PartnerOf("NSF"), r).status().code(),
+            absl::StatusCode::kNotFound);
+  v1::ListPartnerJointProposalsRequest view;
+  view.set_joint_call_id(anr.joint_call_id());
+  EXPECT_EQ(Call(&Stub::ListPartnerJointProposals, PartnerOf("NSF"), view).status().code(),
+            absl::StatusCode::kNotFound);
+  v1::GetPartnerAgencyRequest agency;
+  agency.set_agency_code("ANR");
+  EXPECT_EQ(Call(&Stub::GetPartnerAgency, PartnerOf("NSF"), agency).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(Call(&Stub::GetPartnerAgency, PartnerOf("ANR"), agency).ok());
+}
+
+TEST_F(InternationalServiceTest, BatchImportAllOrNothingThenIdempotent) {
+  Register(Anr());
+  const v1::JointCall call = ParallelCall();
+  CreateCall(call);
+  Publish("tane.calls.events", Submitted(), kApplicationId);
+  ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+
+  const std::string file =
+      "joint_proposal_id,partner_reference_id,title_en,title_local,pi_name,institution_name,"
+      "institution_country,requested_currency,requested_amount\r\n"
+      "JP-001,ANR-1,Heat,Transport thermique,Marie Curie,CNRS,FR,EUR,250000.50\r\n"
+      "JP-002,ANR-2,Light,,Pierre Curie,ENS,FR,EUR,1.234\r\n"
+      "JP-003,ANR-3,Sound,,Irène Joliot-Curie,ESPCI,FR,EUR,150000\r\n";
+  v1::ImportPartnerDataRequest r;
+  r.set_joint_call_id(call.joint_call_id());
+  r.set_format(v1::BATCH_FORMAT_CSV);
+  r.set_kind(v1::IMPORT_KIND_PARTNER_PROPOSALS);
+  r.set_content(file);
+  r.set_idempotency_key("import-1");
+  auto refused = Call(&Stub::ImportPartnerData, PartnerOf("ANR"), r);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_FALSE(refused->committed());
+  EXPECT_EQ(refused->rejected(), 1);
+  v1::GetMatchingReportRequest matching;
+  matching.set_joint_call_id(call.joint_call_id());
+  auto before = Call(&Stub::GetMatchingReport, Officer(), matching);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->partner_proposals(), 0) << "nothing of a file with a bad row";
+
+  r.set_apply_good_rows(true);
+  r.set_idempotency_key("import-2");
+  auto applied = Call(&Stub::ImportPartnerData, PartnerOf("ANR"), r);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_TRUE(applied->committed());
+  EXPECT_EQ(applied->applied(), 2);
+  ASSERT_EQ(applied->results(1).line(), 3);
+  EXPECT_EQ(applied->results(1).field(), "requested_amount");
+
+  auto after = Call(&Stub::GetMatchingReport, Officer(), matching);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->matched(), 1);
+  EXPECT_EQ(after->partner_only(), 1);
+  EXPECT_EQ(after->matching_rate_bp(), 5000);
+
+  // The same file again (a new key): every good row unchanged, nothing written.
+  r.set_idempotency_key("import-3");
+  auto again = Call(&Stub::ImportPartnerData, PartnerOf("ANR"), r);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->unchanged(), 2);
+  EXPECT_EQ(again->applied(), 0);
+  v1::GetJointProposalRequest get;
+  get.set_joint_call_id(call.joint_call_id());
+  get.set_joint_proposal_id("JP-001");
+  auto jp = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(jp.ok());
+  EXPECT_EQ(jp->version(), 2);
+  EXPECT_EQ(jp->partner().proposal().requested_amount().units(), 25000050);
+  EXPECT_EQ(jp->partner().proposal().channel(), v1::CHANNEL_BATCH);
+
+  // The partner's own view, one page at a time.
+  v1::ListPartnerJointProposalsRequest view;
+  view.set_joint_call_id(call.joint_call_id());
+  view.set_page_size(1);
+  auto first = Call(&Stub::ListPartnerJointProposals, PartnerOf("ANR"), view);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->joint_proposals_size(), 1);
+  EXPECT_EQ(first->joint_proposals(0).joint_proposal_id(), "JP-001");
+  EXPECT_EQ(first->joint_proposals(0).jst().title_ja(), "熱輸送のスペクトル学的理解と機能的制御");
+  ASSERT_FALSE(first->next_page_token().empty());
+  view.set_page_token(first->next_page_token());
+  auto second = Call(&Stub::ListPartnerJointProposals, PartnerOf("ANR"), view);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->joint_proposals_size(), 1);
+  EXPECT_EQ(second->joint_proposals(0).joint_proposal_id(), "JP-003");
+  EXPECT_FALSE(second->joint_proposals(0).has_jst());
+  EXPECT_TRUE(second->next_page_token().empty());
+
+  v1::ExportJointCallRequest x;
+  x.set_joint_call_id(call.joint_call_id());
+  x.set_format(v1::BATCH_FORMAT_CSV);
+  auto exported = Call(&Stub::ExportJointCall, PartnerOf("ANR"), x);
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  EXPECT_EQ(exported->rows(), 2);
+  EXPECT_THAT(exported->content(), HasSubstr("熱輸送のスペクトル学的理解と機能的制御"));
+  EXPECT_THAT(exported->content(), HasSubstr("Irène Joliot-Curie"));
+
+  v1::ListAuditRecordsRequest audit;
+  audit.set_partner_agency("ANR");
+  auto trail = Call(&Stub::ListAuditRecords, Auditor(), audit);
+  ASSERT_TRUE(trail.ok());
+  std::vector<std::string> actions;
+  for (const auto& record : trail->audit_records()) actions.push_back(record.action());
+  EXPECT_THAT(actions, ::testing::ElementsAre("ExportJointCall", "ListPartnerJointProposals",
+                                              "ListPartnerJointProposals", "ImportPartnerData",
+                                              "ImportPartnerData", "ImportPartnerData"));
+  const v1::AuditRecord& last_import = trail->audit_records(3);
+  EXPECT_EQ(last_import.details().at("unchanged"), "2");
+  EXPECT_EQ(last_import.details().at("file_sha256"), refused->file_sha256());
+  EXPECT_EQ(last_import.channel(), v1::CHANNEL_API);
+}
+
+TEST_F(InternationalServiceTest, SatrepsAdoptionWaitsForTheRecordOfDiscussions) {
+  Register(Jica());
+  const v1::JointCall call = SatrepsCall();
+  CreateCall(call);
+  Publish("tane.calls.events", Submitted("SAT-01", kOtherCallId, kApplicationId, "JICA"),
+          kApplicationId);
+  ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "SAT-01"));
+  ASSERT_TRUE(PartnerFiles(call, SatrepsProposalFor()).ok());
+  ASSERT_TRUE(PartnerDecides(call, "SAT-01", PartnerDecisionOf(true, "JICA-D-1"), "d1").ok());
+  reviews::v1::ProposalDecided jst = JstDecision(true);
+  jst.set_call_id(kOtherCallId);
+  jst.set_joint_proposal_id("SAT-01");
+  Publish("tane.reviews.events", jst, "case-1");
+  v1::GetJointProposalRequest get;
+  get.set_joint_call_id(call.joint_call_id());
+  get.set_joint_proposal_id("SAT-01");
+  ASSERT_TRUE(tane::testing::WaitFor(
+      [&] {
+        auto p = Call(&Stub::GetJointProposal, Officer(), get);
+        return p.ok() && p->state() == v1::JOINT_PROPOSAL_STATE_AWAITING_RECORD_OF_DISCUSSIONS;
+      },
+      absl::Seconds(60)));
+
+  v1::RecordRecordOfDiscussionsRequest rd;
+  rd.set_joint_call_id(call.joint_call_id());
+  rd.set_joint_proposal_id("SAT-01");
+  rd.mutable_record_of_discussions()->set_reference("RD-ID-2017-03");
+  rd.mutable_record_of_discussions()->mutable_signed_at()->set_seconds(absl::ToUnixSeconds(Day(0)));
+  rd.set_idempotency_key("rd-1");
+  auto recorded = Call(&Stub::RecordRecordOfDiscussions, PartnerOf("JICA"), rd);
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(recorded->state(), v1::JOINT_PROPOSAL_STATE_DECIDED);
+
+  tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.international.events");
+  ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
+    return !reader.OfType("tane.international.v1.JointDecisionMade").empty();
+  }));
+  const auto signed_events = reader.OfType("tane.international.v1.SatrepsRdSigned");
+  const auto made = reader.OfType("tane.international.v1.JointDecisionMade");
+  ASSERT_EQ(signed_events.size(), 1u);
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_EQ(signed_events[0].aggregate_version(), made[0].aggregate_version()) << "one commit";
+  v1::JointDecisionMade e;
+  ASSERT_TRUE(bus::UnpackPayload(made[0], &e));
+  EXPECT_EQ(e.record_of_discussions().reference(), "RD-ID-2017-03");
+}
+
+TEST_F(InternationalServiceTest, CredentialsIssueAuthenticateAndRevoke) {
+  Register(Anr());
+  v1::IssuePartnerCredentialRequest issue;
+  issue.set_agency_code("ANR");
+  issue.set_kind(v1::CREDENTIAL_KIND_API_KEY);
+  issue.set_label("exchange server");
+  issue.set_idempotency_key("key-1");
+  auto issued = Call(&Stub::IssuePartnerCredential, Operator(), issue);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  ASSERT_THAT(issued->api_key(), ::testing::StartsWith("tpk_"));
+  // The lost-answer retry: the same credential, never the key again.
+  auto retry = Call(&Stub::IssuePartnerCredential, Operator(), issue);
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->credential().credential_id(), issued->credential().credential_id());
+  EXPECT_TRUE(retry->api_key().empty());
+
+  v1::UpdatePartnerAgencyRequest update;
+  update.mutable_partner_agency()->set_agency_code("ANR");
+  update.mutable_partner_agency()->mutable_contact()->set_email("japon@anr.example");
+  update.mutable_update_mask()->add_paths("contact");
+  update.set_idempotency_key("contact-1");
+  auto updated = Call(&Stub::UpdatePartnerAgency, Operator(), update);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->contact().email(), "japon@anr.example");
+  EXPECT_EQ(updated->credentials_size(), 1);
+  EXPECT_EQ(updated->version(), 3);  // created, key issued, contact changed
+  auto agencies = Call(&Stub::ListPartnerAgencies, Auditor(), v1::ListPartnerAgenciesRequest());
+  ASSERT_TRUE(agencies.ok()) << agencies.status();
+  ASSERT_EQ(agencies->partner_agencies_size(), 1);
+  EXPECT_EQ(agencies->partner_agencies(0).contact().email(), "japon@anr.example");
+
+  v1::AuthenticatePartnerRequest auth;
+  auth.set_api_key(issued->api_key());
+  auto who = Call(&Stub::AuthenticatePartner, Operator(), auth);
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(who->agency_code(), "ANR");
+  // Nothing in Redis holds the key itself.
+  auto stored = kit_->store().Load("partner_agency", "ANR");
+  ASSERT_TRUE(stored.ok());
+  const std::string secret = issued->api_key().substr(issued->api_key().size() - 43);
+  EXPECT_EQ(stored->data.find(secret), std::string::npos);
+
+  v1::RevokePartnerCredentialRequest revoke;
+  revoke.set_agency_code("ANR");
+  revoke.set_credential_id(issued->credential().credential_id());
+  revoke.set_idempotency_key("revoke-1");
+  ASSERT_TRUE(Call(&Stub::RevokePartnerCredential, Operator(), revoke).ok());
+  EXPECT_EQ(Call(&Stub::AuthenticatePartner, Operator(), auth).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(InternationalServiceTest, InvalidInputCarriesEveryFieldViolation) {
+  v1::CreatePartnerAgencyRequest r;
+  r.mutable_partner_agency()->set_agency_code("nsf usa");
+  r.mutable_partner_agency()->set_currency_code("DOLLAR");
+  auto bad = Call(&Stub::CreatePartnerAgency, Operator(), r);
+  ASSERT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> fields;
+  for (const auto& v : core::ViolationsOf(bad.status())) fields.push_back(v.field);
+  EXPECT_THAT(fields, ::testing::ElementsAre("partner_agency.agency_code", "partner_agency.name",
+                                             "partner_agency.country_code",
+                                             "partner_agency.currency_code"));
+  v1::ListJointCallsRequest list;
+  list.set_page_token("not-a-token");
+  EXPECT_EQ(Call(&Stub::ListJointCalls, Officer(), list).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tane::international
