@@ -33,9 +33,9 @@ const bool kSignalsBlocked = [] {
 }();
 
 constexpr int64_t kM = 1'000'000;  // 百万円
-constexpr char kPi[] = "12345678";  // the PI's e-Rad number: the applicant's subject
-const Caller kPiApplicant{"applicant", kPi};
-const Caller kOtherApplicant{"applicant", "87654321"};
+constexpr char kPi[] = "12345678";  // the PI's e-Rad number
+const Caller kPiApplicant{"applicant", "user-pi"};  // ProjectStarted.pi_subject
+const Caller kOtherApplicant{"applicant", "user-other"};
 constexpr char kInstitution[] = "https://ror.org/057zh3y96";  // → account key "057zh3y96"
 
 absl::Time Jst(int y, int m, int d) { return absl::FromCivil(absl::CivilDay(y, m, d), core::TokyoTimeZone()); }
@@ -115,6 +115,7 @@ class FundsServiceTest : public ::testing::Test {
     e.set_title_ja("ナノスケール熱輸送の研究");
     e.mutable_principal_investigator()->set_researcher_id(kPi);
     e.mutable_principal_investigator()->set_institution_id(kInstitution);
+    e.set_pi_subject(kPiApplicant.subject);
     e.add_institutions()->set_institution_id(kInstitution);
     *e.mutable_research_period()->mutable_start_time() = Ts(start);
     for (const auto& l : plan) {
@@ -341,6 +342,8 @@ TEST_F(FundsServiceTest, ProjectStartedReservesThePlanAndActivationPostsIt) {
   // The PI sees their project's money; another applicant does not.
   EXPECT_TRUE(Allocation(p, 2024, kPiApplicant).ok());
   EXPECT_EQ(Allocation(p, 2024, kOtherApplicant).status().code(), absl::StatusCode::kPermissionDenied);
+  // With a gateway subject known, the e-Rad number alone is not the PI.
+  EXPECT_EQ(Allocation(p, 2024, Caller{"applicant", kPi}).status().code(), absl::StatusCode::kPermissionDenied);
 
   Apply(Changed("crest", p, projects::v1::CHANGE_KIND_ACTIVATED, projects::v1::PROJECT_STATE_ACTIVE), p);
   fy24 = Allocation(p, 2024);

@@ -438,6 +438,7 @@ absl::Status Funds::OnProjectStarted(const EventEnvelope& envelope, const projec
   project.set_project_id(event.project_id());
   project.set_program_id(event.program_id());
   TakeTeam(project, event.principal_investigator(), event.institutions());
+  project.set_pi_subject(event.pi_subject());
   project.set_state(projects::v1::PROJECT_STATE_CONTRACTING);
   SetPlan(project, PlanOf(event.budget_plan()));
   const absl::Time start = event.research_period().has_start_time() ? ToTime(event.research_period().start_time())

@@ -120,7 +120,10 @@ std::string ClosedYearId(const std::string& program_id, int fiscal_year) {
 
 absl::Status MaySee(const runtime::RequestContext& ctx, const v1::FundedProject& project) {
   if (ctx.caller.role != "applicant") return absl::OkStatus();
-  if (ctx.caller.subject == project.principal_investigator_id()) return absl::OkStatus();
+  // The PI's gateway subject, as projects applies it; the e-Rad number only
+  // for a project started without one.
+  const std::string& pi = project.pi_subject().empty() ? project.principal_investigator_id() : project.pi_subject();
+  if (!pi.empty() && ctx.caller.subject == pi) return absl::OkStatus();
   return absl::PermissionDeniedError(
       absl::StrCat("project ", project.project_id(), " is not one of yours: an applicant sees the money of the ",
                    "projects they lead as principal investigator"));

@@ -51,7 +51,8 @@ std::vector<CategoryAmount> PlannedDirect(const v1::FundedProject& project, int 
 /// The aggregate id of a closed fiscal year.
 std::string ClosedYearId(const std::string& program_id, int fiscal_year);
 
-/// An applicant may see only the projects whose PI they are.
+/// An applicant may see only the projects whose PI they are: caller subject
+/// = the project's pi_subject (or, without one, the PI's e-Rad number).
 absl::Status MaySee(const runtime::RequestContext& ctx, const v1::FundedProject& project);
 
 }  // namespace tane::funds::internal

@@ -30,7 +30,9 @@
 /// Who sees what: finance officers, program officers, operators and auditors
 /// see every project (the gateway enforces the roles of each RPC); an
 /// applicant only the projects whose principal investigator they are
-/// (caller subject = the PI's e-Rad researcher number), else PERMISSION_DENIED.
+/// (caller subject = ProjectStarted.pi_subject, the rule projects applies;
+/// the PI's e-Rad number for a project started without one), else
+/// PERMISSION_DENIED.
 ///
 /// Thread-safety: every method may be called from any thread.
 
