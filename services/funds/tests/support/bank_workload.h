@@ -93,7 +93,10 @@ class Workload final {
     absl::Time created_at;
   };
   void Client(int client, absl::Time deadline);
-  absl::StatusOr<Target::Result> Retry(const std::function<absl::StatusOr<Target::Result>()>& op, bool* unknown);
+  /// Runs `op` until its outcome is known; `*unknown` says whether an attempt
+  /// was not, `*last_attempt` when the final attempt started.
+  absl::StatusOr<Target::Result> Retry(const std::function<absl::StatusOr<Target::Result>()>& op, bool* unknown,
+                                       absl::Time* last_attempt = nullptr);
   void Fail(std::string what);
 
   Target& target_;

@@ -75,8 +75,6 @@ class InProcessFunds final {
 
   std::string address() const;
   runtime::ServiceKit& kit() { return *kit_; }
-  Funds& funds() { return *funds_; }
-  runtime::ServiceHost& host() { return *host_; }
 
  private:
   InProcessFunds() = default;

@@ -133,8 +133,6 @@ class Funds final {
   absl::Status OnEvaluationRecorded(const common::v1::EventEnvelope& envelope,
                                     const projects::v1::EvaluationRecorded& event);
 
-  Ledger& ledger() { return ledger_; }
-
  private:
   struct Booked {
     std::vector<Transfer> transfers;
