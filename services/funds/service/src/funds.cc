@@ -464,7 +464,10 @@ absl::StatusOr<v1::Disbursement> Funds::RecordDisbursement(const Context& ctx,
           auto schedule = ScheduleDisbursements(fy, year, Schedule::kQuarterly, ToTime(project->research_start()));
           if (!schedule.ok()) return schedule.status();
           for (const auto& installment_of : *schedule) {
-            if (installment_of.quarter == request.quarter()) lines = installment_of.amounts;
+            if (installment_of.quarter != request.quarter()) continue;
+            for (const auto& part : installment_of.amounts) {
+              if (part.amount.value() > 0) lines.push_back(part);  // a few yen split four ways leaves zeros
+            }
           }
           if (lines.empty()) {
             return absl::FailedPreconditionError(absl::StrCat(
