@@ -1,9 +1,5 @@
-#include <fcntl.h>
 #include <hiredis/hiredis.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tane/testing/fixtures.h"
+#include "tane/testing/process.h"
 
 namespace tane::testing {
 namespace {
@@ -27,7 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
-constexpr absl::Duration kStopTimeout = absl::Seconds(30);
 
 std::string LogPath(const std::string& dir) { return dir + "/redis.log"; }
 
@@ -79,27 +75,6 @@ bool Ready(int port, pid_t pid) {
   return pong && answering_pid == pid;
 }
 
-// Non-blocking: true when `pid` has exited (and is reaped).
-bool Reaped(pid_t pid, int* status) {
-  const pid_t r = ::waitpid(pid, status, WNOHANG);
-  return r == pid || (r < 0 && errno == ECHILD);
-}
-
-std::string DescribeExit(int status) {
-  if (WIFEXITED(status)) return absl::StrCat("exited with status ", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return absl::StrCat("killed by signal ", WTERMSIG(status));
-  return "ended";
-}
-
-// Waits (bounded) for the child to exit; SIGKILLs it if it does not.
-void Reap(pid_t pid) {
-  int status = 0;
-  if (WaitFor([&] { return Reaped(pid, &status); }, kStopTimeout, absl::Milliseconds(2))) return;
-  ::kill(pid, SIGKILL);
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(Options options) {
@@ -133,6 +108,7 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(Options options)
   for (int i = 0; i < attempts; ++i) {
     server->port_ = options.port != 0 ? options.port : FreeLoopbackPort();
     if (server->port_ <= 0) return absl::InternalError("no free loopback port");
+    server->process_.reset();  // a new command line for the new port
     status = server->Launch();
     if (status.ok()) return server;
   }
@@ -141,106 +117,74 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(Options options)
 
 absl::Status RedisServer::Launch() {
   if (running()) return absl::FailedPreconditionError("redis-server already running");
-
-  // Everything the child needs is prepared before fork(): after it, only
-  // async-signal-safe calls.
-  const std::string port = std::to_string(port_);
   const std::string log = LogPath(directory_);
-  std::vector<std::string> args = {
-      "redis-server",
-      "--port",
-      port,
-      "--bind",
-      "127.0.0.1",
-      "--protected-mode",
-      "no",
-      "--dir",
-      directory_,
-      "--appendonly",
-      options_.append_only ? "yes" : "no",
-      "--appendfsync",
-      options_.appendfsync,
-      "--save",
-      "",
-      "--daemonize",
-      "no",
-      "--logfile",
-      log,
-  };
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t parent = ::getpid();
-
-  const pid_t pid = ::fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
-  if (pid == 0) {
-    // Die with the test process: a crashed or killed test must not leave
-    // redis-server behind. (Note: PDEATHSIG follows the *thread* that forked.)
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    // Own process group so a Ctrl-C on the terminal reaches only the test,
-    // which then stops redis cleanly.
-    ::setpgid(0, 0);
-    // Anything printed before --logfile is in effect (bad arguments) goes to
-    // the same log.
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-    }
-    const int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-    ::close_range(3, ~0U, 0);  // no inherited sockets or files
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);  // callers may block signals (sigwait)
-    ::execvp(argv[0], argv.data());
-    const char msg[] = "redis-server: exec failed (is redis-server on PATH?)\n";
-    [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof(msg) - 1);
-    ::_exit(127);
+  if (process_) {
+    // The same command line: port, directory and AOF.
+    if (auto s = process_->Restart(); !s.ok()) return s;
+  } else {
+    ChildProcess::Options child;
+    child.argv = {
+        "redis-server",
+        "--port",
+        std::to_string(port_),
+        "--bind",
+        "127.0.0.1",
+        "--protected-mode",
+        "no",
+        "--dir",
+        directory_,
+        "--appendonly",
+        options_.append_only ? "yes" : "no",
+        "--appendfsync",
+        options_.appendfsync,
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        // Anything printed before --logfile is in effect (bad arguments) goes
+        // to the same log through the child's stdout.
+        "--logfile",
+        log,
+    };
+    child.log_path = log;
+    auto started = ChildProcess::Start(std::move(child));
+    if (!started.ok()) return started.status();
+    process_ = std::move(*started);
   }
-  pid_ = pid;
 
-  int exit_status = 0;
+  std::string exit;
   bool exited = false;
   const bool up = WaitFor(
       [&] {
-        if (Reaped(pid, &exit_status)) {
+        if (process_->Exited(&exit)) {
           exited = true;
           return true;
         }
-        return Ready(port_, pid);
+        return Ready(port_, process_->pid());
       },
       kStartTimeout, absl::Milliseconds(10));
   if (up && !exited) return absl::OkStatus();
 
   std::string why;
   if (exited) {
-    why = DescribeExit(exit_status);
+    why = exit;
   } else {
     why = absl::StrCat("did not answer PING within ", absl::FormatDuration(kStartTimeout));
-    ::kill(pid, SIGKILL);
-    Reap(pid);
+    process_->Kill();
   }
-  pid_ = -1;
-  return absl::UnavailableError(absl::StrCat("redis-server on 127.0.0.1:", port_, " in ",
-                                             directory_, " ", why, "; log tail:", Tail(log)));
+  return absl::UnavailableError(absl::StrCat("redis-server on 127.0.0.1:", port_, " in ", directory_, " ", why,
+                                             "; log tail:", Tail(log)));
 }
 
+bool RedisServer::running() const { return process_ && process_->running(); }
+
 void RedisServer::Stop() {
-  if (!running()) return;
   // SIGTERM makes redis-server fsync the AOF and exit, like SHUTDOWN.
-  ::kill(pid_, SIGTERM);
-  Reap(pid_);
-  pid_ = -1;
+  if (running()) process_->Terminate();
 }
 
 void RedisServer::Kill() {
-  if (!running()) return;
-  ::kill(pid_, SIGKILL);
-  Reap(pid_);
-  pid_ = -1;
+  if (running()) process_->Kill();
 }
 
 absl::Status RedisServer::Restart() {

@@ -329,6 +329,117 @@ TEST_F(LedgerTest, PendingTransfersReserveThenPostOrVoid) {
                                   std::pair<std::string, int64_t>{"tane.funds.v1.TransferVoided", 2}));
 }
 
+TEST_F(LedgerTest, ABatchResolvesPendingTransfersAtomicallyWithNewOnes) {
+  LoadBudget(100);
+  const AccountSpec travel = ProjectAllocationAccount("p1", FiscalYear(2024), "travel");
+  Batch reserve;
+  reserve.batch_id = "r";
+  reserve.open_accounts = {travel};
+  reserve.transfers = {Move("r.1", budget_.id, alloc_.id, 30), Move("r.2", budget_.id, travel.id, 20),
+                       Move("r.3", budget_.id, travel.id, 40)};
+  for (auto& t : reserve.transfers) t.pending = true;
+  ASSERT_TRUE(ledger_->CreateBatch(kProgram, reserve).ok());
+  EXPECT_EQ(ledger_->GetAccount(kProgram, budget_.id)->available(), Yen(10));
+
+  // Voiding r.3 frees 40 that a new reservation in the same batch uses; r.1
+  // and r.2 post. Nothing else may happen if any part fails.
+  Batch settle;
+  settle.batch_id = "s";
+  settle.resolve = {{"r.3", false}, {"r.1", true}, {"r.2", true}};
+  TransferRequest again = Move("s.1", budget_.id, travel.id, 45);
+  again.pending = true;
+  settle.transfers = {again};
+  auto too_much = settle;
+  too_much.transfers[0].amount = Yen(51);
+  const auto before = Snapshot();
+  EXPECT_THAT(ShortfallsOf(ledger_->CreateBatch(kProgram, too_much).status()),
+              ElementsAre(Shortfall{budget_.id, Yen(10), Yen(1)}));
+  EXPECT_EQ(Snapshot(), before);
+
+  auto settled = ledger_->CreateBatch(kProgram, settle);
+  ASSERT_TRUE(settled.ok()) << settled.status();
+  ASSERT_EQ(settled->resolved.size(), 3u);
+  EXPECT_EQ(settled->resolved[0].state, TransferState::kVoided);
+  EXPECT_EQ(settled->resolved[1].state, TransferState::kPosted);
+  EXPECT_EQ(settled->transfers[0].state, TransferState::kPending);
+  auto budget = ledger_->GetAccount(kProgram, budget_.id);
+  EXPECT_EQ(budget->balance, Yen(50));
+  EXPECT_EQ(budget->pending_debits, Yen(45));
+  EXPECT_EQ(ledger_->GetAccount(kProgram, travel.id)->balance, Yen(20));
+  EXPECT_EQ(ledger_->GetAccount(kProgram, travel.id)->pending_credits, Yen(45));
+  EXPECT_TRUE(ledger_->CreateBatch(kProgram, settle)->duplicate);
+
+  // Already resolved the same way: skipped; the other way: refused whole.
+  Batch resolve_only;
+  resolve_only.resolve = {{"r.1", true}, {"s.1", true}};
+  auto posted = ledger_->CreateBatch(kProgram, resolve_only);
+  ASSERT_TRUE(posted.ok()) << posted.status();
+  EXPECT_FALSE(posted->duplicate);
+  EXPECT_EQ(ledger_->GetAccount(kProgram, travel.id)->balance, Yen(65));
+  EXPECT_TRUE(ledger_->CreateBatch(kProgram, resolve_only)->duplicate);
+  const auto settled_state = Snapshot();
+  Batch wrong_way;
+  wrong_way.resolve = {{"r.2", false}};
+  EXPECT_EQ(ledger_->CreateBatch(kProgram, wrong_way).status().code(), absl::StatusCode::kFailedPrecondition);
+  wrong_way.resolve = {{"nope", true}};
+  EXPECT_EQ(ledger_->CreateBatch(kProgram, wrong_way).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Snapshot(), settled_state);
+
+  // Numbered reads: r.1, r.2, r.3 and nothing after.
+  auto numbered = ledger_->GetNumberedTransfers(kProgram, "r");
+  ASSERT_TRUE(numbered.ok()) << numbered.status();
+  ASSERT_EQ(numbered->size(), 3u);
+  EXPECT_EQ((*numbered)[2].id, "r.3");
+  EXPECT_TRUE(ledger_->GetNumberedTransfers(kProgram, "none")->empty());
+}
+
+TEST_F(LedgerTest, AccountsCarryTheirPostedTurnoverByCode) {
+  LoadBudget(1000);
+  ASSERT_TRUE(ledger_->CreateTransfer(kProgram, Move("a", budget_.id, alloc_.id, 300)).ok());
+  ASSERT_TRUE(ledger_->CreateTransfer(kProgram, Move("b", alloc_.id, budget_.id, 100)).ok());
+  TransferRequest reserve = Move("c", budget_.id, alloc_.id, 50);
+  reserve.code = "allocation";
+  reserve.pending = true;
+  ASSERT_TRUE(ledger_->CreateTransfer(kProgram, reserve).ok());
+  auto budget = ledger_->GetAccount(kProgram, budget_.id);
+  EXPECT_EQ(budget->TurnoverOf("budget_load"), (Turnover{Yen(0), Yen(1000)}));
+  EXPECT_EQ(budget->TurnoverOf("manual"), (Turnover{Yen(300), Yen(100)}));
+  EXPECT_EQ(budget->TurnoverOf("allocation"), Turnover{});  // pending: not posted yet
+  ASSERT_TRUE(ledger_->PostPending(kProgram, "c").ok());
+  auto alloc = ledger_->GetAccount(kProgram, alloc_.id);
+  EXPECT_EQ(alloc->TurnoverOf("allocation"), (Turnover{Yen(0), Yen(50)}));
+  EXPECT_EQ(alloc->balance, Yen(250));
+  auto proto = ToProto(*alloc);
+  ASSERT_EQ(proto.turnover_size(), 2);
+  EXPECT_EQ(proto.turnover(0).code(), "allocation");
+  EXPECT_EQ(proto.turnover(1).debited_yen(), 100);
+  EXPECT_EQ(Accounts().size(), 3u);
+}
+
+TEST_F(LedgerTest, ProjectAccountsAndYearFilteredExports) {
+  LoadBudget(1000);
+  const AccountSpec p10 = ProjectAllocationAccount("p10", FiscalYear(2024), "equipment");
+  const AccountSpec p1_2025 = ProjectAllocationAccount("p1", FiscalYear(2025), "travel");
+  const AccountSpec payable = InstitutionPayableAccount("p1", FiscalYear(2024), "inst-1");
+  for (const auto& spec : {p10, p1_2025, payable}) ASSERT_TRUE(ledger_->OpenAccount(kProgram, spec).ok());
+  auto p1 = ledger_->ListAccounts(kProgram, "p1");
+  ASSERT_TRUE(p1.ok()) << p1.status();
+  std::vector<std::string> ids;
+  for (const auto& a : *p1) ids.push_back(a.spec.id);
+  // Not p10's account, though "p1" is a prefix of it.
+  EXPECT_THAT(ids, ElementsAre(alloc_.id, p1_2025.id, payable.id));
+  EXPECT_EQ(ledger_->ListAccounts(kProgram, "p 1").status().code(), absl::StatusCode::kInvalidArgument);
+
+  ASSERT_TRUE(ledger_->CreateTransfer(kProgram, Move("t-2024", budget_.id, alloc_.id, 5)).ok());
+  ASSERT_TRUE(ledger_->OpenAccount(kProgram, ProgramBudgetAccount(FiscalYear(2025), BudgetLine::kInitial)).ok());
+  ASSERT_TRUE(ledger_->CreateTransfer(kProgram, Move("t-2025", "external.mext", "budget.2025.initial", 7)).ok());
+  auto csv = ledger_->ExportCsv(kProgram, 2025);
+  ASSERT_TRUE(csv.ok());
+  EXPECT_THAT(*csv, HasSubstr("\r\n3,t-2025,"));  // numbered as in the whole ledger
+  EXPECT_THAT(*csv, ::testing::Not(HasSubstr("t-2024")));
+  EXPECT_THAT(*ledger_->ExportCsv(kProgram), HasSubstr("t-2024"));
+}
+
 TEST_F(LedgerTest, BatchIsAllOrNothing) {
   LoadBudget(1000);
   const AccountSpec travel = ProjectAllocationAccount("p1", FiscalYear(2024), "travel");
@@ -472,7 +583,7 @@ TEST_F(LedgerTest, TheScriptItselfRefusesAmountsBeyond53Bits) {
                             {ks.OutboxKey(shard), ks.Key(shard, "xlog:" + p), ks.Key(shard, "accts:" + p),
                              ks.Key(shard, "xfer:" + p + ":raw"), ks.Key(shard, "acct:" + p + ":external.mext"),
                              ks.Key(shard, "acct:" + p + ":" + budget_.id)},
-                            {"0", "1", "2",    "0", "",  "external.mext", "", "0", budget_.id, "",  "0",  "raw",
+                            {"0", "1", "2", "0", "", "0", "external.mext", "", "0", budget_.id, "", "0", "raw",
                              "1", "2", amount, "0", "c", "manual",        "", "e", "a",        "t", "env"});
     ASSERT_TRUE(reply.ok()) << reply.status();
     ASSERT_EQ(reply->type, store::Reply::Type::kArray) << reply->str;

@@ -569,5 +569,88 @@ TEST(ReleaseOnTerminationTest, FutureYearsGoBackToTheProgramBudget) {
   EXPECT_FALSE(ReleaseOnTermination("p1", FY(2024), {{ProjectAllocationAccount("p1", FY(2025), "x"), Yen(-1)}}).ok());
 }
 
+// --- ReviseAllocation ----------------------------------------------------------
+
+TEST(ReviseAllocationTest, GrowthIsDrawnCutsReleaseWhatIsUndisbursed) {
+  const Ratio thirty{30, 100};
+  // Today: FY2024 equipment 1000 (+300 indirect), FY2025 equipment 1000 (+300)
+  // and travel 500 (+150) ... as one 450 indirect line; 600 of FY2025
+  // equipment was already disbursed.
+  const std::vector<AllocatedAmount> current = {
+      {FY(2024), "equipment", Yen(1000), Yen(1000)}, {FY(2024), "indirect", Yen(300), Yen(300)},
+      {FY(2025), "equipment", Yen(1000), Yen(400)},  {FY(2025), "travel", Yen(500), Yen(500)},
+      {FY(2025), "indirect", Yen(450), Yen(450)},
+  };
+  struct Case {
+    std::string name;
+    std::vector<PlanLine> plan;
+    FiscalYear from{2025};
+    std::vector<AllocationLine> increases;
+    std::vector<std::pair<std::string, int64_t>> releases;  // account, amount
+    std::vector<AllocationLine> unreleasable;
+  };
+  const std::vector<Case> cases = {
+      {"unchanged plan: nothing",
+       {{FY(2024), "equipment", Yen(1000)}, {FY(2025), "equipment", Yen(1000)}, {FY(2025), "travel", Yen(500)}},
+       FY(2025), {}, {}, {}},
+      {"growth of one line: the line and its indirect share",
+       {{FY(2025), "equipment", Yen(2000)}, {FY(2025), "travel", Yen(500)}},
+       FY(2025), {{FY(2025), "equipment", Yen(1000)}, {FY(2025), "indirect", Yen(300)}}, {}, {}},
+      {"30% cut (an evaluation): released within what is undisbursed",
+       {{FY(2025), "equipment", Yen(700)}, {FY(2025), "travel", Yen(350)}},
+       FY(2025), {},
+       {{"alloc.p1.2025.equipment", 300}, {"alloc.p1.2025.travel", 150}, {"alloc.p1.2025.indirect", 135}}, {}},
+      {"cut beyond the undisbursed money: the rest is reported",
+       {{FY(2025), "equipment", Yen(100)}, {FY(2025), "travel", Yen(500)}},
+       FY(2025), {},
+       {{"alloc.p1.2025.equipment", 400}, {"alloc.p1.2025.indirect", 270}},
+       {{FY(2025), "equipment", Yen(500)}}},
+      {"a year dropped from the plan is cut whole; earlier years untouched",
+       {{FY(2024), "equipment", Yen(1)}}, FY(2025), {},
+       {{"alloc.p1.2025.equipment", 400}, {"alloc.p1.2025.travel", 500}, {"alloc.p1.2025.indirect", 450}},
+       {{FY(2025), "equipment", Yen(600)}}},
+      {"an added year (extension) is drawn whole, indirect last",
+       {{FY(2025), "equipment", Yen(1000)}, {FY(2025), "travel", Yen(500)}, {FY(2026), "other", Yen(10)},
+        {FY(2026), "equipment", Yen(20)}},
+       FY(2025), {{FY(2026), "equipment", Yen(20)}, {FY(2026), "other", Yen(10)}, {FY(2026), "indirect", Yen(9)}},
+       {}, {}},
+  };
+  for (const auto& c : cases) {
+    auto r = ReviseAllocation("p1", c.plan, thirty, c.from, current);
+    ASSERT_TRUE(r.ok()) << c.name << ": " << r.status();
+    EXPECT_EQ(r->increases.lines, c.increases) << c.name;
+    std::vector<std::pair<std::string, int64_t>> releases;
+    for (const auto& m : r->releases) {
+      EXPECT_EQ(m.code, "release") << c.name;
+      EXPECT_EQ(m.to, ProgramBudgetAccount(FY(2025), BudgetLine::kInitial)) << c.name;
+      releases.emplace_back(m.from.id, m.amount.value());
+    }
+    EXPECT_THAT(releases, UnorderedElementsAreArray(c.releases)) << c.name;
+    EXPECT_EQ(r->unreleasable, c.unreleasable) << c.name;
+    Yen total;
+    for (const auto& y : r->increases.years) total = Yen(total.value() + y.total.value());
+    EXPECT_EQ(total, r->increases.total) << c.name;
+    EXPECT_EQ(r->empty(), c.increases.empty() && c.releases.empty()) << c.name;
+  }
+}
+
+TEST(ReviseAllocationTest, IncreasesFeedPlanBudgetDraws) {
+  auto r = ReviseAllocation("p1", {{FY(2025), "equipment", Yen(100)}}, Ratio{30, 100}, FY(2025), {});
+  ASSERT_TRUE(r.ok());
+  auto draws = PlanBudgetDraws(r->increases, {{FY(2025), BudgetLine::kInitial, Yen(120)}});
+  ASSERT_TRUE(draws.ok());
+  EXPECT_FALSE(draws->covered());
+  EXPECT_EQ(draws->total_shortfall, Yen(10));
+}
+
+TEST(ReviseAllocationTest, BadInputIsRefused) {
+  EXPECT_FALSE(ReviseAllocation("p 1", {}, Ratio{30, 100}, FY(2025), {}).ok());
+  EXPECT_FALSE(ReviseAllocation("p1", {}, Ratio{30, 100}, FY(2025), {{FY(2025), "x", Yen(-1), Yen(0)}}).ok());
+  EXPECT_FALSE(ReviseAllocation("p1", {{FY(2025), "indirect", Yen(1)}}, Ratio{30, 100}, FY(2025), {}).ok());
+  auto twice = ReviseAllocation("p1", {}, Ratio{30, 100}, FY(2025),
+                                {{FY(2025), "x", Yen(1), Yen(1)}, {FY(2025), "x", Yen(1), Yen(1)}});
+  EXPECT_EQ(twice.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace tane::funds

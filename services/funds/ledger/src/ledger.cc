@@ -162,25 +162,37 @@ absl::StatusOr<Transfer> TransferFromHash(const std::string& program_id, const s
   return t;
 }
 
+// An account from HGETALL: spec, bal, pdr, pcr and the turnover fields
+// "dr:<code>" / "cr:<code>".
 absl::StatusOr<Account> AccountFromReply(const std::string& program_id, const std::string& account_id,
                                          const Reply& reply) {
   if (reply.is_error()) return FromErrorReply("get account", reply);
-  if (reply.elements.size() != 4 || reply.elements[0].is_nil()) {
+  const auto h = HashOf(reply);
+  auto spec_it = h.find("spec");
+  if (spec_it == h.end()) {
     return absl::NotFoundError(absl::StrCat("account ", account_id, " of program ", program_id, " not found"));
   }
-  auto spec = ParseSpec(account_id, reply.elements[0].str);
+  auto spec = ParseSpec(account_id, spec_it->second);
   if (!spec.ok()) return spec.status();
   Account a;
   a.program_id = program_id;
   a.spec = std::move(*spec);
-  int64_t bal = 0, pdr = 0, pcr = 0;
-  if (!absl::SimpleAtoi(reply.elements[1].str, &bal) || !absl::SimpleAtoi(reply.elements[2].str, &pdr) ||
-      !absl::SimpleAtoi(reply.elements[3].str, &pcr)) {
-    return absl::InternalError(absl::StrCat("account ", account_id, " has malformed balances"));
+  for (const auto& [field, value] : h) {
+    if (field == "spec") continue;
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(value, &n)) return absl::InternalError(absl::StrCat("account ", account_id, " has a malformed ", field));
+    if (field == "bal") {
+      a.balance = Yen(n);
+    } else if (field == "pdr") {
+      a.pending_debits = Yen(n);
+    } else if (field == "pcr") {
+      a.pending_credits = Yen(n);
+    } else if (absl::StartsWith(field, "dr:")) {
+      a.turnover[field.substr(3)].debited = Yen(n);
+    } else if (absl::StartsWith(field, "cr:")) {
+      a.turnover[field.substr(3)].credited = Yen(n);
+    }
   }
-  a.balance = Yen(bal);
-  a.pending_debits = Yen(pdr);
-  a.pending_credits = Yen(pcr);
   return a;
 }
 
@@ -238,6 +250,11 @@ const char* StateName(TransferState s) {
 
 }  // namespace
 
+Turnover Account::TurnoverOf(const std::string& code) const {
+  auto it = turnover.find(code);
+  return it == turnover.end() ? Turnover{} : it->second;
+}
+
 std::vector<Shortfall> ShortfallsOf(const absl::Status& status) {
   std::vector<Shortfall> out;
   auto payload = status.GetPayload(kShortfallsTypeUrl);
@@ -252,7 +269,8 @@ std::vector<Shortfall> ShortfallsOf(const absl::Status& status) {
   return out;
 }
 
-Batch AllocationBatch(const std::string& batch_id, const std::string& project_id, const DrawPlan& draws) {
+Batch AllocationBatch(const std::string& batch_id, const std::string& project_id, const DrawPlan& draws,
+                      bool pending) {
   Batch batch;
   batch.batch_id = batch_id;
   std::set<std::string> opened;
@@ -265,6 +283,7 @@ Batch AllocationBatch(const std::string& batch_id, const std::string& project_id
     t.credit_account_id = to.id;
     t.amount = d.amount;
     t.code = "allocation";
+    t.pending = pending;
     batch.transfers.push_back(std::move(t));
     if (opened.insert(to.id).second) batch.open_accounts.push_back(std::move(to));
   }
@@ -339,6 +358,12 @@ tane::funds::v1::Account ToProto(const Account& a) {
   p.set_pending_debits_yen(a.pending_debits.value());
   p.set_pending_credits_yen(a.pending_credits.value());
   p.set_available_yen(a.available().value());
+  for (const auto& [code, t] : a.turnover) {
+    auto* out = p.add_turnover();
+    out->set_code(code);
+    out->set_debited_yen(t.debited.value());
+    out->set_credited_yen(t.credited.value());
+  }
   return p;
 }
 
@@ -347,8 +372,7 @@ Ledger::Ledger(store::RedisPool& pool, store::Keyspace keyspace, const core::Clo
       keyspace_(std::move(keyspace)),
       clock_(clock),
       open_script_("funds_open_account", lua::kOpenAccount),
-      batch_script_("funds_transfer_batch", lua::kBatch),
-      resolve_script_("funds_resolve_pending", lua::kResolve) {}
+      batch_script_("funds_transfer_batch", lua::kBatch) {}
 
 std::string Ledger::AccountKey(int shard, const std::string& program_id, const std::string& account_id) const {
   return keyspace_.Key(shard, absl::StrCat("acct:", program_id, ":", account_id));
@@ -389,22 +413,32 @@ absl::StatusOr<TransferResult> Ledger::CreateTransfer(const std::string& program
 
 absl::StatusOr<BatchResult> Ledger::CreateBatch(const std::string& program_id, const Batch& batch,
                                                 const Origin& origin) {
-  const bool single =
-      batch.transfers.size() == 1 && batch.batch_id.empty() && batch.open_accounts.empty() && batch.events.empty();
+  const bool single = batch.transfers.size() == 1 && batch.resolve.empty() && batch.batch_id.empty() &&
+                      batch.open_accounts.empty() && batch.events.empty();
+  // Resolving pending transfers records nothing of the batch on them: no id needed.
+  const bool resolve_only = batch.transfers.empty() && !batch.resolve.empty();
   core::Violations v;
   if (!IsValidIdComponent(program_id)) v.Add("program_id", "must be 1-100 characters of [A-Za-z0-9_-]");
-  if (!single && !IsValidTransferId(batch.batch_id)) {
+  if (!single && !resolve_only && !IsValidTransferId(batch.batch_id)) {
     v.Add("batch_id", "a batch needs an id of 1-128 characters of [A-Za-z0-9_.:-]");
   }
-  if (batch.transfers.empty()) v.Add("transfers", "at least one transfer");
-  if (batch.transfers.size() > kMaxBatchTransfers) {
-    v.Add("transfers", absl::StrCat("at most ", kMaxBatchTransfers, " transfers per batch"));
+  if (batch.transfers.empty() && batch.resolve.empty()) v.Add("transfers", "at least one transfer or resolution");
+  if (batch.transfers.size() + batch.resolve.size() > kMaxBatchTransfers) {
+    v.Add("transfers", absl::StrCat("at most ", kMaxBatchTransfers, " transfers and resolutions per batch"));
   }
   std::set<std::string> ids;
   for (size_t i = 0; i < batch.transfers.size(); ++i) {
     const std::string at = single ? "" : absl::StrCat("transfers[", i, "].");
     ValidateTransfer(batch.transfers[i], at, &v);
     if (!ids.insert(batch.transfers[i].id).second) v.Add(at + "transfer_id", "appears twice in the batch");
+  }
+  for (size_t i = 0; i < batch.resolve.size(); ++i) {
+    const std::string at = absl::StrCat("resolve[", i, "].transfer_id");
+    if (!IsValidTransferId(batch.resolve[i].transfer_id)) {
+      v.Add(at, "must be 1-128 characters of [A-Za-z0-9_.:-]");
+    } else if (!ids.insert(batch.resolve[i].transfer_id).second) {
+      v.Add(at, "appears twice in the batch");
+    }
   }
   // Accounts in first-use order; opened ones carry their spec.
   std::vector<std::string> account_ids;
@@ -428,10 +462,24 @@ absl::StatusOr<BatchResult> Ledger::CreateBatch(const std::string& program_id, c
   }
   if (!v.empty()) return v.ToStatus(single ? "invalid transfer" : "invalid batch");
 
+  // The records of the transfers to resolve name their accounts, and a script
+  // must declare its keys, so they are read first; a record never changes
+  // its accounts, and the script checks the state again.
+  std::vector<Transfer> to_resolve;
+  for (const Resolution& r : batch.resolve) {
+    auto current = GetTransfer(program_id, r.transfer_id);
+    if (!current.ok()) return current.status();
+    to_resolve.push_back(*std::move(current));
+  }
+
   auto add_account = [&](const std::string& id) {
     if (index.emplace(id, account_ids.size() + 1).second) account_ids.push_back(id);
   };
   for (const auto& spec : batch.open_accounts) add_account(spec.id);
+  for (const auto& t : to_resolve) {
+    add_account(t.debit_account_id);
+    add_account(t.credit_account_id);
+  }
   for (const auto& t : batch.transfers) {
     add_account(t.debit_account_id);
     add_account(t.credit_account_id);
@@ -441,26 +489,35 @@ absl::StatusOr<BatchResult> Ledger::CreateBatch(const std::string& program_id, c
   const absl::Time now = clock_.Now();
   const std::string now_ms = absl::StrCat(absl::ToUnixMillis(now));
   std::vector<std::string> keys;
-  keys.reserve(3 + batch.transfers.size() + account_ids.size());
+  keys.reserve(3 + batch.transfers.size() + to_resolve.size() + account_ids.size());
   keys.push_back(keyspace_.OutboxKey(shard));
   keys.push_back(keyspace_.Key(shard, absl::StrCat("xlog:", program_id)));
   keys.push_back(keyspace_.Key(shard, absl::StrCat("accts:", program_id)));
   for (const auto& t : batch.transfers) keys.push_back(TransferKey(shard, program_id, t.id));
+  for (const auto& t : to_resolve) keys.push_back(TransferKey(shard, program_id, t.id));
   for (const auto& id : account_ids) keys.push_back(AccountKey(shard, program_id, id));
 
   std::vector<std::string> args;
-  args.reserve(5 + account_ids.size() * 3 + batch.transfers.size() * 12 + batch.events.size() * 4);
+  args.reserve(6 + account_ids.size() * 3 + batch.transfers.size() * 12 + to_resolve.size() * 8 +
+               batch.events.size() * 4);
   args.push_back(now_ms);
   args.push_back(absl::StrCat(batch.transfers.size()));
   args.push_back(absl::StrCat(account_ids.size()));
   args.push_back(absl::StrCat(batch.events.size()));
   args.push_back(batch.batch_id);
+  args.push_back(absl::StrCat(to_resolve.size()));
   for (const auto& id : account_ids) {
     auto it = opened.find(id);
     args.push_back(id);
     args.push_back(it == opened.end() ? "" : SpecString(*it->second));
     args.push_back(it == opened.end() ? "0" : "1");
   }
+  auto push_event = [&](const common::v1::EventEnvelope& event) {
+    args.push_back(event.event_id());
+    args.push_back(event.aggregate_id());
+    args.push_back(event.type());
+    args.push_back(event.SerializeAsString());
+  };
   for (const auto& t : batch.transfers) {
     Transfer record;
     record.program_id = program_id;
@@ -494,17 +551,32 @@ absl::StatusOr<BatchResult> Ledger::CreateBatch(const std::string& program_id, c
     args.push_back(Content(t, batch.batch_id));
     args.push_back(t.code);
     args.push_back(t.memo);
-    args.push_back(event.event_id());
-    args.push_back(event.aggregate_id());
-    args.push_back(event.type());
-    args.push_back(event.SerializeAsString());
+    push_event(event);
   }
-  for (const auto& e : batch.events) {
-    args.push_back(e.event_id());
-    args.push_back(e.aggregate_id());
-    args.push_back(e.type());
-    args.push_back(e.SerializeAsString());
+  for (size_t i = 0; i < to_resolve.size(); ++i) {
+    const bool post = batch.resolve[i].post;
+    Transfer next = to_resolve[i];
+    next.state = post ? TransferState::kPosted : TransferState::kVoided;
+    next.resolved_at = now;
+    tane::funds::v1::TransferPosted posted;
+    tane::funds::v1::TransferVoided voided;
+    google::protobuf::Message* payload = &voided;
+    if (post) {
+      *posted.mutable_transfer() = ToProto(next);
+      payload = &posted;
+    } else {
+      *voided.mutable_transfer() = ToProto(next);
+    }
+    auto event =
+        bus::NewEvent(*payload, "transfer", AggregateId(program_id, next.id), origin.actor, origin.trace_id, now);
+    event.set_aggregate_version(2);
+    args.push_back(next.id);
+    args.push_back(absl::StrCat(index[next.debit_account_id]));
+    args.push_back(absl::StrCat(index[next.credit_account_id]));
+    args.push_back(post ? "post" : "void");
+    push_event(event);
   }
+  for (const auto& e : batch.events) push_event(e);
 
   auto reply = batch_script_.Run(pool_, keys, args);
   if (!reply.ok()) return reply.status();
@@ -517,17 +589,28 @@ absl::StatusOr<BatchResult> Ledger::CreateBatch(const std::string& program_id, c
   if (outcome == "ok" || outcome == "dup") {
     BatchResult result;
     result.duplicate = outcome == "dup";
-    for (size_t i = 1; i < e.size(); ++i) {
-      auto t = TransferFromHash(program_id, batch.transfers[i - 1].id, HashOf(e[i]));
+    if (e.size() != 1 + batch.transfers.size() + to_resolve.size()) {
+      return absl::InternalError("transfer script: wrong number of records");
+    }
+    for (size_t i = 0; i < batch.transfers.size(); ++i) {
+      auto t = TransferFromHash(program_id, batch.transfers[i].id, HashOf(e[1 + i]));
       if (!t.ok()) return t.status();
       result.transfers.push_back(std::move(*t));
     }
-    if (result.transfers.size() != batch.transfers.size()) {
-      return absl::InternalError("transfer script: wrong number of records");
+    for (size_t i = 0; i < to_resolve.size(); ++i) {
+      auto t = TransferFromHash(program_id, to_resolve[i].id, HashOf(e[1 + batch.transfers.size() + i]));
+      if (!t.ok()) return t.status();
+      result.resolved.push_back(std::move(*t));
     }
     return result;
   }
   auto str = [&](size_t i) { return i < e.size() ? e[i].str : std::string(); };
+  auto resolution = [&](const std::string& id) -> const Resolution* {
+    for (const auto& r : batch.resolve) {
+      if (r.transfer_id == id) return &r;
+    }
+    return nullptr;
+  };
   if (outcome == "conflict") {
     const std::string id = str(1);
     const TransferRequest* mine = nullptr;
@@ -546,6 +629,20 @@ absl::StatusOr<BatchResult> Ledger::CreateBatch(const std::string& program_id, c
   }
   if (outcome == "notfound") {
     return absl::NotFoundError(absl::StrCat("account ", str(1), " of program ", program_id, " does not exist"));
+  }
+  if (outcome == "xnotfound") {
+    return absl::NotFoundError(absl::StrCat("transfer ", str(1), " of program ", program_id, " not found"));
+  }
+  if (outcome == "notpending" || outcome == "resolved") {
+    const Resolution* r = resolution(str(1));
+    const char* verb = r != nullptr && r->post ? "posted" : "voided";
+    if (outcome == "notpending") {
+      return absl::FailedPreconditionError(absl::StrCat("transfer ", str(1), " of program ", program_id,
+                                                        " is not a pending transfer; only pending transfers can be ",
+                                                        verb));
+    }
+    return absl::FailedPreconditionError(absl::StrCat("transfer ", str(1), " of program ", program_id,
+                                                      " was already ", str(2), "; it cannot be ", verb));
   }
   if (outcome == "specconflict") {
     return absl::AlreadyExistsError(absl::StrCat("account ", str(1), " of program ", program_id,
@@ -570,7 +667,7 @@ absl::StatusOr<BatchResult> Ledger::CreateBatch(const std::string& program_id, c
   if (outcome == "invalid") {
     return absl::InvalidArgumentError(absl::StrCat("transfer ", str(1), ": invalid ", str(2)));
   }
-  return absl::InternalError(absl::StrCat("transfer script: unexpected outcome ", outcome));
+  return absl::InternalError(absl::StrCat("transfer script: unexpected outcome ", outcome, " (", str(1), ")"));
 }
 
 absl::StatusOr<TransferResult> Ledger::PostPending(const std::string& program_id, const std::string& transfer_id,
@@ -585,64 +682,11 @@ absl::StatusOr<TransferResult> Ledger::VoidPending(const std::string& program_id
 
 absl::StatusOr<TransferResult> Ledger::Resolve(const std::string& program_id, const std::string& transfer_id, bool post,
                                                const Origin& origin) {
-  // The record names the accounts, and a script must declare its keys, so
-  // the record is read first; it never changes its accounts, and the script
-  // checks the state again.
-  auto current = GetTransfer(program_id, transfer_id);
-  if (!current.ok()) return current.status();
-  const int shard = ShardOf(program_id);
-  const absl::Time now = clock_.Now();
-
-  Transfer next = *current;
-  next.state = post ? TransferState::kPosted : TransferState::kVoided;
-  next.resolved_at = now;
-  tane::funds::v1::TransferPosted posted;
-  tane::funds::v1::TransferVoided voided;
-  google::protobuf::Message* payload = &voided;
-  if (post) {
-    *posted.mutable_transfer() = ToProto(next);
-    payload = &posted;
-  } else {
-    *voided.mutable_transfer() = ToProto(next);
-  }
-  auto event =
-      bus::NewEvent(*payload, "transfer", AggregateId(program_id, transfer_id), origin.actor, origin.trace_id, now);
-  event.set_aggregate_version(2);
-
-  auto reply = resolve_script_.Run(
-      pool_,
-      {keyspace_.OutboxKey(shard), TransferKey(shard, program_id, transfer_id),
-       AccountKey(shard, program_id, current->debit_account_id),
-       AccountKey(shard, program_id, current->credit_account_id)},
-      {post ? "post" : "void", absl::StrCat(absl::ToUnixMillis(now)), current->debit_account_id,
-       current->credit_account_id, event.event_id(), event.aggregate_id(), event.type(), event.SerializeAsString()});
-  if (!reply.ok()) return reply.status();
-  if (reply->is_error()) return FromErrorReply(post ? "post transfer" : "void transfer", *reply);
-  if (reply->type != Reply::Type::kArray || reply->elements.empty()) {
-    return absl::InternalError("resolve script: unexpected reply");
-  }
-  const auto& e = reply->elements;
-  const std::string& outcome = e[0].str;
-  const std::string what = absl::StrCat("transfer ", transfer_id, " of program ", program_id);
-  if ((outcome == "ok" || outcome == "dup") && e.size() == 2) {
-    auto t = TransferFromHash(program_id, transfer_id, HashOf(e[1]));
-    if (!t.ok()) return t.status();
-    return TransferResult{std::move(*t), outcome == "dup"};
-  }
-  if (outcome == "notfound") return absl::NotFoundError(absl::StrCat(what, " not found"));
-  if (outcome == "notpending") {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, " is not a pending transfer; only pending transfers can be ", post ? "posted" : "voided"));
-  }
-  if (outcome == "resolved") {
-    return absl::FailedPreconditionError(absl::StrCat(what, " was already ", e.size() > 1 ? e[1].str : "resolved",
-                                                      "; it cannot be ", post ? "posted" : "voided"));
-  }
-  if (outcome == "bound") {
-    return absl::OutOfRangeError(
-        absl::StrCat(what, ": posting would leave the ledger's bound of +/-", kMaxLedgerYen, " yen"));
-  }
-  return absl::InternalError(absl::StrCat(what, ": resolve script outcome ", outcome));
+  Batch batch;
+  batch.resolve.push_back({transfer_id, post});
+  auto result = CreateBatch(program_id, batch, origin);
+  if (!result.ok()) return result.status();
+  return TransferResult{std::move(result->resolved.front()), result->duplicate};
 }
 
 absl::StatusOr<Transfer> Ledger::GetTransfer(const std::string& program_id, const std::string& transfer_id) {
@@ -662,23 +706,45 @@ absl::StatusOr<Account> Ledger::GetAccount(const std::string& program_id, const 
   if (!IsValidAccountId(account_id)) v.Add("account_id", "not a valid account id");
   if (!v.empty()) return v.ToStatus();
   auto reply =
-      pool_.Command({"HMGET", AccountKey(ShardOf(program_id), program_id, account_id), "spec", "bal", "pdr", "pcr"});
+      pool_.Command({"HGETALL", AccountKey(ShardOf(program_id), program_id, account_id)});
   if (!reply.ok()) return reply.status();
   return AccountFromReply(program_id, account_id, *reply);
 }
 
-absl::StatusOr<std::vector<Account>> Ledger::ListAccounts(const std::string& program_id) {
-  if (!IsValidIdComponent(program_id)) {
-    core::Violations v;
-    v.Add("program_id", "must be 1-100 characters of [A-Za-z0-9_-]");
-    return v.ToStatus();
+absl::StatusOr<std::vector<Account>> Ledger::ListAccounts(const std::string& program_id,
+                                                          const std::string& project_id) {
+  core::Violations v;
+  if (!IsValidIdComponent(program_id)) v.Add("program_id", "must be 1-100 characters of [A-Za-z0-9_-]");
+  if (!project_id.empty() && !IsValidIdComponent(project_id)) {
+    v.Add("project_id", "must be 1-100 characters of [A-Za-z0-9_-]");
   }
+  if (!v.empty()) return v.ToStatus();
   const int shard = ShardOf(program_id);
-  auto members = pool_.Command({"SMEMBERS", keyspace_.Key(shard, absl::StrCat("accts:", program_id))});
-  if (!members.ok()) return members.status();
-  if (members->is_error()) return FromErrorReply("list accounts", *members);
+  const std::string index_key = keyspace_.Key(shard, absl::StrCat("accts:", program_id));
   std::vector<std::string> ids;
-  for (const auto& m : members->elements) ids.push_back(m.str);
+  if (project_id.empty()) {
+    auto members = pool_.Command({"SMEMBERS", index_key});
+    if (!members.ok()) return members.status();
+    if (members->is_error()) return FromErrorReply("list accounts", *members);
+    for (const auto& m : members->elements) ids.push_back(m.str);
+  } else {
+    // Project accounts are "<kind>.<project>.<FY>.<...>"; ids are [A-Za-z0-9_-.],
+    // so the pattern has no glob characters but its own '*'.
+    std::set<std::string> seen;
+    std::string cursor = "0";
+    do {
+      auto page = pool_.Command(
+          {"SSCAN", index_key, cursor, "MATCH", absl::StrCat("*.", project_id, ".*"), "COUNT", "1000"});
+      if (!page.ok()) return page.status();
+      if (page->is_error()) return FromErrorReply("list accounts", *page);
+      if (page->elements.size() != 2) return absl::InternalError("list accounts: unexpected SSCAN reply");
+      cursor = page->elements[0].str;
+      for (const auto& m : page->elements[1].elements) {
+        std::vector<std::string> parts = absl::StrSplit(m.str, '.');
+        if (parts.size() >= 2 && parts[1] == project_id && seen.insert(m.str).second) ids.push_back(m.str);
+      }
+    } while (cursor != "0");
+  }
   std::sort(ids.begin(), ids.end());
   std::vector<Account> out;
   constexpr size_t kChunk = 500;
@@ -686,7 +752,7 @@ absl::StatusOr<std::vector<Account>> Ledger::ListAccounts(const std::string& pro
     const size_t end = std::min(ids.size(), begin + kChunk);
     std::vector<std::vector<std::string>> commands;
     for (size_t i = begin; i < end; ++i) {
-      commands.push_back({"HMGET", AccountKey(shard, program_id, ids[i]), "spec", "bal", "pdr", "pcr"});
+      commands.push_back({"HGETALL", AccountKey(shard, program_id, ids[i])});
     }
     auto replies = pool_.Pipeline(commands);
     if (!replies.ok()) return replies.status();
@@ -697,6 +763,35 @@ absl::StatusOr<std::vector<Account>> Ledger::ListAccounts(const std::string& pro
     }
   }
   return out;
+}
+
+absl::StatusOr<std::vector<Transfer>> Ledger::GetNumberedTransfers(const std::string& program_id,
+                                                                   const std::string& prefix) {
+  std::vector<Transfer> out;
+  constexpr int kChunk = 32;
+  const int shard = ShardOf(program_id);
+  for (int first = 1;; first += kChunk) {
+    std::vector<std::vector<std::string>> commands;
+    for (int n = first; n < first + kChunk; ++n) {
+      const std::string id = absl::StrCat(prefix, ".", n);
+      if (!IsValidTransferId(id) || !IsValidIdComponent(program_id)) {
+        core::Violations v;
+        v.Add("transfer_id", "the numbered ids must be 1-128 characters of [A-Za-z0-9_.:-]");
+        return v.ToStatus();
+      }
+      commands.push_back({"HGETALL", TransferKey(shard, program_id, id)});
+    }
+    auto replies = pool_.Pipeline(commands);
+    if (!replies.ok()) return replies.status();
+    for (int i = 0; i < kChunk; ++i) {
+      const Reply& r = (*replies)[i];
+      if (r.is_error()) return FromErrorReply("get transfers", r);
+      auto t = TransferFromHash(program_id, absl::StrCat(prefix, ".", first + i), HashOf(r));
+      if (absl::IsNotFound(t.status())) return out;
+      if (!t.ok()) return t.status();
+      out.push_back(std::move(*t));
+    }
+  }
 }
 
 absl::StatusOr<std::vector<Transfer>> Ledger::ListTransfers(const std::string& program_id, int64_t start,
@@ -735,16 +830,26 @@ absl::StatusOr<std::vector<Transfer>> Ledger::ListTransfers(const std::string& p
   return out;
 }
 
-absl::StatusOr<std::string> Ledger::ExportCsv(const std::string& program_id) {
+absl::StatusOr<std::string> Ledger::ExportCsv(const std::string& program_id, int fiscal_year) {
   auto transfers = ListTransfers(program_id);
   if (!transfers.ok()) return transfers.status();
+  std::set<std::string> of_year;  // the accounts of `fiscal_year`
+  if (fiscal_year > 0) {
+    auto accounts = ListAccounts(program_id);
+    if (!accounts.ok()) return accounts.status();
+    for (const auto& a : *accounts) {
+      if (a.spec.fiscal_year == fiscal_year) of_year.insert(a.spec.id);
+    }
+  }
   std::string csv =
       "seq,transfer_id,created_at,debit_account_id,credit_account_id,amount_yen,currency,code,state,"
       "resolved_at,batch_id,memo\r\n";
   int64_t seq = 0;
   for (const auto& t : *transfers) {
+    ++seq;  // the position in the whole ledger, also when filtered
+    if (fiscal_year > 0 && !of_year.count(t.debit_account_id) && !of_year.count(t.credit_account_id)) continue;
     const std::string resolved = t.resolved_at == absl::InfinitePast() ? "" : core::FormatRfc3339Utc(t.resolved_at);
-    absl::StrAppend(&csv, ++seq, ",", CsvField(t.id), ",", core::FormatRfc3339Utc(t.created_at), ",",
+    absl::StrAppend(&csv, seq, ",", CsvField(t.id), ",", core::FormatRfc3339Utc(t.created_at), ",",
                     CsvField(t.debit_account_id), ",", CsvField(t.credit_account_id), ",", t.amount.value(), ",JPY,",
                     CsvField(t.code), ",", StateName(t.state), ",", resolved, ",", CsvField(t.batch_id), ",",
                     CsvField(t.memo), "\r\n");

@@ -26,12 +26,25 @@ return {'ok'}
 )lua";
 
 // KEYS[1] outbox, KEYS[2] transfer log, KEYS[3] account index,
-// KEYS[3+1..3+T] transfer records, KEYS[3+T+1..3+T+A] accounts.
+// KEYS[3+1..3+T] new transfer records, KEYS[3+T+1..3+T+R] records of the
+// pending transfers to resolve, KEYS[3+T+R+1..3+T+R+A] accounts.
 // ARGV[1] now (unix ms), ARGV[2] T, ARGV[3] A, ARGV[4] E, ARGV[5] batch id,
+// ARGV[6] R,
 // then A x (account id, spec, open '1'/'0'),
 // then T x (id, debit index, credit index, amount, pending '1'/'0', content,
 //           code, memo, event id, event aggregate, event type, envelope),
+// then R x (id, debit index, credit index, 'post'/'void', event id,
+//           event aggregate, event type, envelope),
 // then E x (event id, aggregate, type, envelope).
+//
+// Resolutions apply before the new transfers (a void frees money a new
+// reservation may use). A resolution whose transfer is already resolved the
+// same way is a no-op; a batch in which everything is a no-op is 'dup'.
+//
+// Turnover: every posted amount is also added to the debit account's
+// "dr:<code>" and the credit account's "cr:<code>", so reports read money
+// flows by purpose from the accounts alone. Turnovers stay within 2^53 - 1
+// like balances ('bound' otherwise).
 inline constexpr char kBatch[] = R"lua(
 local MAX = 9007199254740991
 local function amount_ok(s)
@@ -39,12 +52,12 @@ local function amount_ok(s)
   return #s < 16 or (#s == 16 and s <= '9007199254740991')
 end
 local function num(n) return string.format('%.0f', n) end
-local T, A, E = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local T, A, E, R = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
 local now, batch = ARGV[1], ARGV[5]
-local a = 6
+local a = 7
 local accts = {}
 for i = 1, A do
-  accts[i] = {id = ARGV[a], spec = ARGV[a + 1], open = ARGV[a + 2] == '1', key = KEYS[3 + T + i]}
+  accts[i] = {id = ARGV[a], spec = ARGV[a + 1], open = ARGV[a + 2] == '1', key = KEYS[3 + T + R + i], turn = {}}
   a = a + 3
 end
 local xs = {}
@@ -58,6 +71,21 @@ for i = 1, T do
   if not amount_ok(x.amt) then return {'invalid', x.id, 'amount'} end
   xs[i] = x
 end
+local rs = {}
+for i = 1, R do
+  local r = {id = ARGV[a], dr = accts[tonumber(ARGV[a + 1])], cr = accts[tonumber(ARGV[a + 2])],
+             post = ARGV[a + 3] == 'post', ev = {ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]},
+             key = KEYS[3 + T + i]}
+  a = a + 8
+  if not r.dr or not r.cr or r.dr == r.cr then return {'invalid', r.id, 'accounts'} end
+  rs[i] = r
+end
+local function records(tag)
+  local out = {tag}
+  for i = 1, T do out[#out + 1] = redis.call('HGETALL', xs[i].key) end
+  for i = 1, R do out[#out + 1] = redis.call('HGETALL', rs[i].key) end
+  return out
+end
 
 -- 1. idempotency: all booked with this content -> the stored records;
 -- none booked -> go on; anything else is a conflict.
@@ -69,18 +97,37 @@ for i = 1, T do
     booked = booked + 1
   end
 end
-if booked == T and T > 0 then
-  local out = {'dup'}
-  for i = 1, T do out[#out + 1] = redis.call('HGETALL', xs[i].key) end
-  return out
-end
+if booked == T and T > 0 then return records('dup') end
 if booked > 0 then
   for i = 1, T do
     if redis.call('EXISTS', xs[i].key) == 1 then return {'partial', xs[i].id} end
   end
 end
 
--- 2. accounts exist (or are opened here) with the expected spec
+-- 2. the pending transfers to resolve: still pending, or already resolved
+-- the same way (skipped)
+local todo = 0
+for i = 1, R do
+  local r = rs[i]
+  local v = redis.call('HMGET', r.key, 'st', 'pend', 'dr', 'cr', 'amt', 'code')
+  if not v[1] then return {'xnotfound', r.id} end
+  if v[2] ~= '1' then return {'notpending', r.id, v[1]} end
+  local target = 'voided'
+  if r.post then target = 'posted' end
+  if v[1] == target then
+    r.skip = true
+  elseif v[1] ~= 'pending' then
+    return {'resolved', r.id, v[1]}
+  elseif v[3] ~= r.dr.id or v[4] ~= r.cr.id then
+    return {'mismatch', r.id}
+  else
+    r.amt, r.code, r.target = v[5], v[6], target
+    todo = todo + 1
+  end
+end
+if T == 0 and todo == 0 then return records('dup') end
+
+-- 3. accounts exist (or are opened here) with the expected spec
 for i = 1, A do
   local ac = accts[i]
   local v = redis.call('HMGET', ac.key, 'spec', 'bal', 'pdr', 'pcr')
@@ -97,7 +144,48 @@ for i = 1, A do
   ac.low = ac.start
 end
 
--- 3. every leg in order, on copies of the balances
+-- 4. every resolution, then every leg in order, on copies of the balances
+local function in_bounds(ac)
+  if ac.bal > MAX or ac.bal < -MAX or ac.pdr > MAX or ac.pcr > MAX
+     or ac.bal + ac.pcr > MAX or ac.bal - ac.pdr < -MAX then
+    return false
+  end
+  local avail = ac.bal - ac.pdr
+  if avail < ac.low then ac.low = avail end
+  return true
+end
+local function add_turnover(ac, field, amt)
+  if ac.turn[field] == nil then
+    local v = nil
+    if not ac.create then v = redis.call('HGET', ac.key, field) end
+    ac.turn[field] = tonumber(v or '0')
+  end
+  ac.turn[field] = ac.turn[field] + amt
+  return ac.turn[field] <= MAX
+end
+local function post(dr, cr, amt, code, id)
+  dr.bal = dr.bal - amt
+  cr.bal = cr.bal + amt
+  if not add_turnover(dr, 'dr:' .. code, amt) then return {'bound', dr.id, id} end
+  if not add_turnover(cr, 'cr:' .. code, amt) then return {'bound', cr.id, id} end
+  return nil
+end
+for i = 1, R do
+  local r = rs[i]
+  if not r.skip then
+    local amt = tonumber(r.amt)
+    if r.dr.pdr < amt or r.cr.pcr < amt then return {'corrupt', r.id} end
+    r.dr.pdr = r.dr.pdr - amt
+    r.cr.pcr = r.cr.pcr - amt
+    if r.post then
+      local err = post(r.dr, r.cr, amt, r.code, r.id)
+      if err then return err end
+    end
+    for _, ac in ipairs({r.dr, r.cr}) do
+      if not in_bounds(ac) then return {'bound', ac.id, r.id} end
+    end
+  end
+end
 for i = 1, T do
   local x = xs[i]
   local amt = tonumber(x.amt)
@@ -105,16 +193,11 @@ for i = 1, T do
     x.dr.pdr = x.dr.pdr + amt
     x.cr.pcr = x.cr.pcr + amt
   else
-    x.dr.bal = x.dr.bal - amt
-    x.cr.bal = x.cr.bal + amt
+    local err = post(x.dr, x.cr, amt, x.code, x.id)
+    if err then return err end
   end
   for _, ac in ipairs({x.dr, x.cr}) do
-    if ac.bal > MAX or ac.bal < -MAX or ac.pdr > MAX or ac.pcr > MAX
-       or ac.bal + ac.pcr > MAX or ac.bal - ac.pdr < -MAX then
-      return {'bound', ac.id, x.id}
-    end
-    local avail = ac.bal - ac.pdr
-    if avail < ac.low then ac.low = avail end
+    if not in_bounds(ac) then return {'bound', ac.id, x.id} end
   end
 end
 local short = {'insufficient'}
@@ -136,7 +219,29 @@ for i = 1, A do
     redis.call('SADD', KEYS[3], ac.id)
   end
 end
-local out = {'ok'}
+local function write_post(dr, cr, amt, code)
+  local dbal = num(redis.call('HINCRBY', dr.key, 'bal', '-' .. amt))
+  local cbal = num(redis.call('HINCRBY', cr.key, 'bal', amt))
+  redis.call('HINCRBY', dr.key, 'dr:' .. code, amt)
+  redis.call('HINCRBY', cr.key, 'cr:' .. code, amt)
+  return dbal, cbal
+end
+for i = 1, R do
+  local r = rs[i]
+  if not r.skip then
+    redis.call('HINCRBY', r.dr.key, 'pdr', '-' .. r.amt)
+    redis.call('HINCRBY', r.cr.key, 'pcr', '-' .. r.amt)
+    local dbal, cbal
+    if r.post then
+      dbal, cbal = write_post(r.dr, r.cr, r.amt, r.code)
+    else
+      dbal = redis.call('HGET', r.dr.key, 'bal')
+      cbal = redis.call('HGET', r.cr.key, 'bal')
+    end
+    redis.call('HSET', r.key, 'st', r.target, 'rat', now, 'rdbal', dbal, 'rcbal', cbal)
+    redis.call('XADD', KEYS[1], '*', 'id', r.ev[1], 'agg', r.ev[2], 'type', r.ev[3], 'env', r.ev[4])
+  end
+end
 for i = 1, T do
   local x = xs[i]
   local dbal, cbal
@@ -146,58 +251,19 @@ for i = 1, T do
     dbal = redis.call('HGET', x.dr.key, 'bal')
     cbal = redis.call('HGET', x.cr.key, 'bal')
   else
-    dbal = num(redis.call('HINCRBY', x.dr.key, 'bal', '-' .. x.amt))
-    cbal = num(redis.call('HINCRBY', x.cr.key, 'bal', x.amt))
+    dbal, cbal = write_post(x.dr, x.cr, x.amt, x.code)
   end
   redis.call('HSET', x.key, 'c', x.c, 'dr', x.dr.id, 'cr', x.cr.id, 'amt', x.amt,
              'pend', x.pend and '1' or '0', 'code', x.code, 'memo', x.memo, 'batch', batch,
              'st', x.pend and 'pending' or 'posted', 'at', now, 'dbal', dbal, 'cbal', cbal)
   redis.call('RPUSH', KEYS[2], x.id)
   redis.call('XADD', KEYS[1], '*', 'id', x.ev[1], 'agg', x.ev[2], 'type', x.ev[3], 'env', x.ev[4])
-  out[#out + 1] = redis.call('HGETALL', x.key)
 end
 for i = 1, E do
   redis.call('XADD', KEYS[1], '*', 'id', ARGV[a], 'agg', ARGV[a + 1], 'type', ARGV[a + 2], 'env', ARGV[a + 3])
   a = a + 4
 end
-return out
-)lua";
-
-// KEYS[1] outbox, KEYS[2] transfer record, KEYS[3] debit account,
-// KEYS[4] credit account.
-// ARGV[1] 'post' or 'void', ARGV[2] now (unix ms), ARGV[3] debit account id,
-// ARGV[4] credit account id, ARGV[5..8] event id, aggregate, type, envelope.
-inline constexpr char kResolve[] = R"lua(
-local MAX = 9007199254740991
-local function num(n) return string.format('%.0f', n) end
-local r = redis.call('HMGET', KEYS[2], 'st', 'pend', 'dr', 'cr', 'amt')
-if not r[1] then return {'notfound'} end
-if r[2] ~= '1' then return {'notpending', r[1]} end
-local target = 'voided'
-if ARGV[1] == 'post' then target = 'posted' end
-if r[1] == target then return {'dup', redis.call('HGETALL', KEYS[2])} end
-if r[1] ~= 'pending' then return {'resolved', r[1]} end
-if r[3] ~= ARGV[3] or r[4] ~= ARGV[4] then return {'mismatch'} end
-local amt = tonumber(r[5])
-local d = redis.call('HMGET', KEYS[3], 'bal', 'pdr')
-local c = redis.call('HMGET', KEYS[4], 'bal', 'pcr')
-if not d[1] or not c[1] or tonumber(d[2]) < amt or tonumber(c[2]) < amt then
-  return {'corrupt'}
-end
-if ARGV[1] == 'post' and (tonumber(d[1]) - amt < -MAX or tonumber(c[1]) + amt > MAX) then
-  return {'bound'}
-end
--- writes
-redis.call('HINCRBY', KEYS[3], 'pdr', '-' .. r[5])
-redis.call('HINCRBY', KEYS[4], 'pcr', '-' .. r[5])
-local dbal, cbal = d[1], c[1]
-if ARGV[1] == 'post' then
-  dbal = num(redis.call('HINCRBY', KEYS[3], 'bal', '-' .. r[5]))
-  cbal = num(redis.call('HINCRBY', KEYS[4], 'bal', r[5]))
-end
-redis.call('HSET', KEYS[2], 'st', target, 'rat', ARGV[2], 'rdbal', dbal, 'rcbal', cbal)
-redis.call('XADD', KEYS[1], '*', 'id', ARGV[5], 'agg', ARGV[6], 'type', ARGV[7], 'env', ARGV[8])
-return {'ok', redis.call('HGETALL', KEYS[2])}
+return records('ok')
 )lua";
 
 }  // namespace tane::funds::lua

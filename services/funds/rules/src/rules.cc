@@ -171,6 +171,77 @@ absl::StatusOr<DrawPlan> PlanBudgetDraws(const AllocationPlan& plan, const std::
   return out;
 }
 
+absl::StatusOr<AllocationRevision> ReviseAllocation(const std::string& project_id,
+                                                    const std::vector<PlanLine>& new_plan, Ratio indirect_rate,
+                                                    FiscalYear from_year, const std::vector<AllocatedAmount>& current,
+                                                    BudgetLine release_to) {
+  core::Violations violations;
+  if (!IsValidIdComponent(project_id)) violations.Add("project_id", "must be 1-100 characters of [A-Za-z0-9_-]");
+  std::map<std::pair<int, std::string>, const AllocatedAmount*> now;
+  for (size_t i = 0; i < current.size(); ++i) {
+    const auto& c = current[i];
+    if (c.allocated.is_negative() || c.undisbursed.is_negative()) {
+      violations.Add(absl::StrCat("current[", i, "]"), "amounts must not be negative");
+    }
+    if (!now.emplace(std::make_pair(c.fiscal_year.year(), c.category), &c).second) {
+      violations.Add(absl::StrCat("current[", i, "]"),
+                     absl::StrCat(c.category, " of FY", c.fiscal_year.year(), " given twice"));
+    }
+  }
+  if (!violations.empty()) return violations.ToStatus("invalid allocation revision");
+
+  std::vector<PlanLine> from_on;
+  for (const auto& line : new_plan) {
+    if (line.fiscal_year >= from_year) from_on.push_back(line);
+  }
+  // The target of every (year, category) from from_year on; absent = 0.
+  std::map<std::pair<int, std::string>, Yen> target;
+  if (!from_on.empty()) {
+    auto plan = ComputeAllocation(from_on, indirect_rate);
+    if (!plan.ok()) return plan.status();
+    for (const auto& l : plan->lines) target[{l.fiscal_year.year(), l.category}] = l.amount;
+  }
+  for (const auto& [key, c] : now) {
+    if (key.first >= from_year.year()) target.emplace(key, Yen(0));
+  }
+
+  AllocationRevision out;
+  absl::Status overflow;
+  std::map<int, YearTotals> years;
+  for (const auto& [key, want] : target) {
+    const auto it = now.find(key);
+    const Yen have = it == now.end() ? Yen(0) : it->second->allocated;
+    const FiscalYear fy(key.first);
+    if (want > have) {
+      const Yen more(want.value() - have.value());
+      out.increases.lines.push_back({fy, key.second, more});
+      YearTotals& y = years.try_emplace(fy.year(), YearTotals{fy, Yen(0), Yen(0), Yen(0)}).first->second;
+      Accumulate(key.second == kIndirectCategory ? &y.indirect : &y.direct, more, &overflow);
+      Accumulate(&y.total, more, &overflow);
+      Accumulate(key.second == kIndirectCategory ? &out.increases.indirect : &out.increases.direct, more, &overflow);
+      Accumulate(&out.increases.total, more, &overflow);
+    } else if (want < have) {
+      const int64_t cut = have.value() - want.value();
+      const int64_t undisbursed = it->second->undisbursed.value();
+      const int64_t movable = std::min(cut, undisbursed);
+      if (movable > 0) {
+        out.releases.push_back({ProjectAllocationAccount(project_id, fy, key.second),
+                                ProgramBudgetAccount(fy, release_to), Yen(movable), "release"});
+      }
+      if (cut > movable) out.unreleasable.push_back({fy, key.second, Yen(cut - movable)});
+    }
+  }
+  if (!overflow.ok()) return overflow;
+  // Indirect lines last within a year, as ComputeAllocation orders them.
+  std::stable_sort(out.increases.lines.begin(), out.increases.lines.end(),
+                   [](const AllocationLine& a, const AllocationLine& b) {
+                     if (a.fiscal_year != b.fiscal_year) return a.fiscal_year < b.fiscal_year;
+                     return (a.category == kIndirectCategory) < (b.category == kIndirectCategory);
+                   });
+  for (const auto& [year, totals] : years) out.increases.years.push_back(totals);
+  return out;
+}
+
 absl::StatusOr<std::vector<Installment>> ScheduleDisbursements(FiscalYear fiscal_year,
                                                                const std::vector<CategoryAmount>& allocation,
                                                                Schedule schedule, absl::Time project_start) {

@@ -152,6 +152,7 @@ absl::StatusOr<Transition> NewProjectFromAdoption(const AdoptionDecision& d,
   *e.mutable_research_period() = p.research_period();
   *e.mutable_budget_plan() = p.budget_plan();
   e.set_indirect_rate_percent(p.indirect_rate_percent());
+  e.set_pi_subject(p.pi_subject());
   return Transition{std::move(p), {std::move(e)}};
 }
 

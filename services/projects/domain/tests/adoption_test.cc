@@ -47,6 +47,7 @@ TEST(AdoptionTest, AdoptionBecomesAContractingProjectAndEmitsProjectStarted) {
   EXPECT_EQ(started.budget_plan_size(), 16);
   EXPECT_EQ(started.institutions(0).institution_id(), kUnivA);
   EXPECT_EQ(started.indirect_rate_percent(), 30);
+  EXPECT_EQ(started.pi_subject(), "user-researcher-a");
 }
 
 TEST(AdoptionTest, RedeliveredDecisionMapsToTheSameProjectId) {

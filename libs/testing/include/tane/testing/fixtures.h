@@ -16,6 +16,8 @@
 
 namespace tane::testing {
 
+class ChildProcess;
+
 /// Polls `condition` until it is true or `timeout` passes. Returns whether it
 /// became true. The only sanctioned way for a test to wait.
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(20),
@@ -49,7 +51,7 @@ class RedisServer final {
   /// Starts again on the same port and directory (the AOF is reloaded) and
   /// waits until it answers PING.
   absl::Status Restart();
-  bool running() const { return pid_ > 0; }
+  bool running() const;
 
  private:
   RedisServer() = default;
@@ -59,7 +61,7 @@ class RedisServer final {
   std::string directory_;
   bool owns_directory_ = false;
   int port_ = 0;
-  int pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
 };
 
 /// librdkafka's mock cluster hosted in this process.

@@ -32,9 +32,16 @@
 ///
 /// Pending (two-phase) transfers reserve the amount on the debit account
 /// (pending debits reduce what is available) and announce it on the credit
-/// account; post moves it, void releases it. Both are idempotent.
+/// account; post moves it, void releases it. Both are idempotent, and a batch
+/// may resolve pending transfers together with booking new ones.
+///
+/// Turnover. Every posted amount is also added to the debit account's
+/// turnover under the transfer's code and to the credit account's, so the
+/// money flows of an account by purpose ("allocation", "disbursement", ...)
+/// are read from the account alone (Account::turnover).
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,13 +64,24 @@ inline constexpr int64_t kMaxLedgerYen = (int64_t{1} << 53) - 1;
 /// The most transfers one batch may hold.
 inline constexpr size_t kMaxBatchTransfers = 1000;
 
+/// Posted money through an account under one transfer code.
+struct Turnover {
+  core::Yen debited;
+  core::Yen credited;
+  friend bool operator==(const Turnover&, const Turnover&) = default;
+};
+
 struct Account {
   std::string program_id;
   AccountSpec spec;
   core::Yen balance;          // posted
   core::Yen pending_debits;   // reserved by pending transfers
   core::Yen pending_credits;  // announced by pending transfers
+  /// By transfer code; codes that never touched the account are absent.
+  std::map<std::string, Turnover> turnover;
   core::Yen available() const { return core::Yen(balance.value() - pending_debits.value()); }
+  /// The turnover under `code`, zero when absent.
+  Turnover TurnoverOf(const std::string& code) const;
 };
 
 struct TransferRequest {
@@ -104,7 +122,13 @@ struct TransferResult {
   bool duplicate = false;  // the id was already booked with this content: nothing changed
 };
 
-/// All-or-nothing: every transfer is booked, or none.
+/// A pending transfer a batch posts or voids.
+struct Resolution {
+  std::string transfer_id;
+  bool post = true;  // false: void
+};
+
+/// All-or-nothing: every resolution and every transfer is booked, or none.
 struct Batch {
   /// Required; recorded on each transfer and part of its content, so the
   /// same transfer id in another batch is a conflict.
@@ -113,8 +137,12 @@ struct Batch {
   /// ALREADY_EXISTS), before any transfer; a transfer may only use accounts
   /// that exist or are listed here.
   std::vector<AccountSpec> open_accounts;
-  /// Applied in order: a must-not-go-negative account may not dip below zero
-  /// at any step.
+  /// Pending transfers to post or void, applied first and in order. One
+  /// already resolved the same way is skipped (a no-op); one resolved the
+  /// other way, or not pending, refuses the batch.
+  std::vector<Resolution> resolve;
+  /// Applied in order after the resolutions: a must-not-go-negative account
+  /// may not dip below zero at any step.
   std::vector<TransferRequest> transfers;
   /// Domain events (AllocationMade, DisbursementMade, ...) appended to the
   /// outbox with the transfers' own events, only when the batch is applied.
@@ -122,7 +150,10 @@ struct Batch {
 };
 
 struct BatchResult {
-  std::vector<Transfer> transfers;
+  std::vector<Transfer> transfers;  // the batch's new transfers, in order
+  std::vector<Transfer> resolved;   // the resolved pending transfers, in order
+  /// Nothing changed: every transfer was booked with this content before and
+  /// every resolution was done before.
   bool duplicate = false;
 };
 
@@ -147,9 +178,10 @@ std::vector<Shortfall> ShortfallsOf(const absl::Status& status);
 /// The batch that books a covered DrawPlan (see PlanBudgetDraws) for a
 /// project: one transfer "<batch_id>.<n>" per draw, budget line of the year →
 /// the project's allocation account of that year and category (opened by the
-/// batch), code "allocation". Deterministic, so repeating a request with the
-/// same batch id is a no-op.
-Batch AllocationBatch(const std::string& batch_id, const std::string& project_id, const DrawPlan& draws);
+/// batch), code "allocation"; two-phase reservations when `pending`.
+/// Deterministic, so repeating a request with the same batch id is a no-op.
+Batch AllocationBatch(const std::string& batch_id, const std::string& project_id, const DrawPlan& draws,
+                      bool pending = false);
 
 /// The batch that books the moves of a rule (CloseFiscalYear,
 /// ReleaseOnTermination, ...): transfer "<batch_id>.<n>" per move, both
@@ -162,7 +194,7 @@ tane::funds::v1::Account ToProto(const Account& account);
 
 /// Error codes of the mutating calls:
 ///   INVALID_ARGUMENT    malformed request (field violations attached)
-///   NOT_FOUND           an account or (for post/void) the transfer is unknown
+///   NOT_FOUND           an account or a transfer to post/void is unknown
 ///   ALREADY_EXISTS      the transfer id (or an account id) exists with other content
 ///   FAILED_PRECONDITION insufficient funds (ShortfallsOf), or post/void of a
 ///                       transfer that is not pending / was resolved the other way
@@ -190,12 +222,21 @@ class Ledger final {
 
   absl::StatusOr<Transfer> GetTransfer(const std::string& program_id, const std::string& transfer_id);
   absl::StatusOr<Account> GetAccount(const std::string& program_id, const std::string& account_id);
-  absl::StatusOr<std::vector<Account>> ListAccounts(const std::string& program_id);
+  /// The program's accounts, by id; with `project_id`, only that project's
+  /// (allocation, payable, expense), found by a server-side SSCAN of the
+  /// program's account index rather than reading every account.
+  absl::StatusOr<std::vector<Account>> ListAccounts(const std::string& program_id, const std::string& project_id = "");
+  /// The transfers "<prefix>.1", "<prefix>.2", ... up to the first missing one
+  /// (the transfers AllocationBatch and MovesBatch book under a batch id);
+  /// empty when "<prefix>.1" does not exist.
+  absl::StatusOr<std::vector<Transfer>> GetNumberedTransfers(const std::string& program_id, const std::string& prefix);
   /// Transfers in commit order, from position `start`, at most `limit` (< 0: all).
   absl::StatusOr<std::vector<Transfer>> ListTransfers(const std::string& program_id, int64_t start = 0,
                                                       int64_t limit = -1);
-  /// The program's transfers in commit order as RFC 4180 CSV.
-  absl::StatusOr<std::string> ExportCsv(const std::string& program_id);
+  /// The program's transfers in commit order as RFC 4180 CSV; with
+  /// `fiscal_year` > 0 only those debiting or crediting an account of that
+  /// fiscal year.
+  absl::StatusOr<std::string> ExportCsv(const std::string& program_id, int fiscal_year = 0);
 
  private:
   std::string AccountKey(int shard, const std::string& program_id, const std::string& account_id) const;
@@ -208,7 +249,6 @@ class Ledger final {
   const core::Clock& clock_;
   store::Script open_script_;
   store::Script batch_script_;
-  store::Script resolve_script_;
 };
 
 }  // namespace tane::funds

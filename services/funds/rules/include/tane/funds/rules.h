@@ -262,4 +262,37 @@ absl::StatusOr<std::vector<LedgerMove>> ReleaseOnTermination(const std::string& 
                                                              const std::vector<AccountBalance>& balances,
                                                              BudgetLine release_to = BudgetLine::kInitial);
 
+/// What a project holds for one fiscal year and category today.
+struct AllocatedAmount {
+  FiscalYear fiscal_year{0};
+  std::string category;  // a direct-cost category or kIndirectCategory
+  Yen allocated;         // booked for the year, net of moves between categories
+  Yen undisbursed;       // still in the allocation account
+};
+
+struct AllocationRevision {
+  /// What the budget must still give, as an allocation plan for
+  /// PlanBudgetDraws (only the lines that grow; years ascending).
+  AllocationPlan increases;
+  /// Cuts: allocation account → that year's program budget, code "release".
+  std::vector<LedgerMove> releases;
+  /// Cuts beyond what is undisbursed: the money is with the institution, and
+  /// the year's expense report and close settle it. Not moved.
+  std::vector<AllocationLine> unreleasable;
+  bool empty() const { return increases.lines.empty() && releases.empty(); }
+};
+
+/// A revised plan (研究費の増減, a budget cut after an evaluation, new years of
+/// an extension) from `from_year` on: the new plan's allocation (direct costs
+/// plus indirect at `indirect_rate`, as ComputeAllocation) of each year >=
+/// from_year against `current`. Lines that grow are increases; lines that
+/// shrink (or vanish from the plan) release what is undisbursed to the year's
+/// budget line `release_to`. Years before from_year are left alone.
+/// INVALID_ARGUMENT for a bad plan (as ComputeAllocation, except that an
+/// empty plan is allowed: it cuts everything) or negative current amounts.
+absl::StatusOr<AllocationRevision> ReviseAllocation(const std::string& project_id,
+                                                    const std::vector<PlanLine>& new_plan, Ratio indirect_rate,
+                                                    FiscalYear from_year, const std::vector<AllocatedAmount>& current,
+                                                    BudgetLine release_to = BudgetLine::kInitial);
+
 }  // namespace tane::funds

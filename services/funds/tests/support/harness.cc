@@ -1,0 +1,146 @@
+#include "harness.h"
+
+#include "absl/strings/str_cat.h"
+#include "tane/bus/envelope.h"
+#include "tane/runtime/identity.h"
+#include "tane/runtime/status.h"
+#include "tane/testing/fixtures.h"
+#include "tane/testing/topics.h"
+
+namespace tane::funds::testing {
+
+FundsClient::FundsClient(const std::string& address, int channel_tag) {
+  grpc::ChannelArguments args;
+  // Back quickly after a server restart (the defaults back off up to 2 min).
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
+  if (channel_tag > 0) args.SetInt("tane.test.channel", channel_tag);  // distinct args: own subchannel
+  stub_ = v1::FundsService::NewStub(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+}
+
+void FundsClient::Prepare(grpc::ClientContext& context, const Caller& caller, absl::Duration deadline) {
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  runtime::AttachIdentity(context, runtime::CallerIdentity{caller.subject, caller.role, ""}, "");
+}
+
+absl::Status FundsClient::FromGrpc(const grpc::Status& status) { return runtime::FromGrpcStatus(status); }
+
+absl::StatusOr<std::unique_ptr<InProcessFunds>> InProcessFunds::Start(Options options) {
+  std::unique_ptr<InProcessFunds> s(new InProcessFunds());
+  runtime::ServiceConfig config = runtime::ServiceConfig::Defaults(kServiceName, 0, 0);
+  config.redis_addr = options.redis_addr;
+  config.redis_pool_size = 64;
+  config.kafka_bootstrap = options.kafka_bootstrap;
+  config.shards = options.shards;
+  config.catalog_path = options.catalog_path;
+  config.log_level = "warn";
+  runtime::ServiceHostOptions host_options;
+  host_options.handle_signals = false;
+  host_options.readiness_interval = absl::Milliseconds(50);
+  s->host_ = std::make_unique<runtime::ServiceHost>(config, host_options);
+  auto terms = ProgramTerms::LoadFromFile(config.catalog_path);
+  if (!terms.ok()) return terms.status();
+  runtime::ServiceKitOptions kit_options;
+  kit_options.consume_topics = {"tane.projects.events"};
+  kit_options.consumer_kafka_extra = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "300"}};
+  kit_options.clock = options.clock;
+  kit_options.metrics_interval = absl::Milliseconds(100);
+  auto kit = runtime::ServiceKit::Create(*s->host_, kit_options);
+  if (!kit.ok()) return kit.status();
+  s->kit_ = std::move(*kit);
+  s->funds_ = std::make_unique<Funds>(*s->kit_, *std::move(terms));
+  s->funds_->RegisterEventHandlers();
+  s->grpc_ = std::make_unique<FundsGrpc>(*s->kit_, *s->funds_);
+  s->host_->AddService(s->grpc_.get());
+  if (auto st = s->kit_->Start(); !st.ok()) return st;
+  if (auto st = s->host_->Start(); !st.ok()) return st;
+  if (!s->host_->WaitUntilReady(absl::Seconds(30))) return absl::UnavailableError("funds did not become ready");
+  return s;
+}
+
+InProcessFunds::~InProcessFunds() {
+  if (host_) {
+    host_->RequestShutdown();
+    host_.reset();  // drains, runs the kit's hooks while the kit is alive
+  }
+  kit_.reset();
+}
+
+std::string InProcessFunds::address() const { return absl::StrCat("127.0.0.1:", host_->grpc_port()); }
+
+absl::StatusOr<std::unique_ptr<FundsBinary>> FundsBinary::Start(Options options) {
+  std::unique_ptr<FundsBinary> b(new FundsBinary());
+  b->port_ = tane::testing::FreeLoopbackPort();
+  tane::testing::ChildProcess::Options child;
+  child.argv = {options.binary};
+  child.env = {{"TANE_GRPC_ADDR", b->address()},
+               {"TANE_METRICS_ADDR", "off"},
+               {"TANE_REDIS_ADDR", options.redis_addr},
+               {"TANE_REDIS_POOL_SIZE", "32"},
+               {"TANE_KAFKA_BOOTSTRAP", options.kafka_bootstrap},
+               {"TANE_SHARDS", std::to_string(options.shards)},
+               {"TANE_LOG_LEVEL", "warn"}};
+  child.log_path = options.log_path;
+  auto process = tane::testing::ChildProcess::Start(std::move(child));
+  if (!process.ok()) return process.status();
+  b->process_ = std::move(*process);
+  if (auto s = b->WaitUntilServing(); !s.ok()) return s;
+  return b;
+}
+
+absl::Status FundsBinary::Restart() {
+  if (auto s = process_->Restart(); !s.ok()) return s;
+  return WaitUntilServing();
+}
+
+absl::Status FundsBinary::WaitUntilServing() {
+  FundsClient client(address());
+  v1::GetAccountRequest probe;
+  probe.set_program_id("probe");
+  probe.set_account_id("clearing");
+  std::string how;
+  absl::Status last;
+  const bool up = tane::testing::WaitFor(
+      [&] {
+        if (process_->Exited(&how)) return true;
+        last = client.Call(&v1::FundsService::Stub::GetAccount, probe, kAuditor, absl::Seconds(1)).status();
+        return !absl::IsUnavailable(last) && !absl::IsDeadlineExceeded(last);
+      },
+      absl::Seconds(30), absl::Milliseconds(20));
+  if (!process_->running()) {
+    return absl::UnavailableError(absl::StrCat("tane-funds ", how, "; log:", process_->LogTail()));
+  }
+  if (!up) return absl::UnavailableError(absl::StrCat("tane-funds does not answer: ", last.ToString()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<common::v1::EventEnvelope> PublishProjectEvent(const std::string& bootstrap,
+                                                              const google::protobuf::Message& payload,
+                                                              const std::string& project_id, absl::Time at) {
+  auto envelope = bus::NewEvent(payload, "project", project_id, "program_officer:po-1", "", at);
+  if (auto s = tane::testing::PublishEnvelopes(bootstrap, "tane.projects.events", {envelope}); !s.ok()) return s;
+  return envelope;
+}
+
+Transfer FromProto(const v1::Transfer& p) {
+  Transfer t;
+  t.program_id = p.program_id();
+  t.id = p.transfer_id();
+  t.debit_account_id = p.debit_account_id();
+  t.credit_account_id = p.credit_account_id();
+  t.amount = core::Yen(p.amount_yen());
+  t.pending = p.pending();
+  t.code = p.code();
+  t.memo = p.memo();
+  t.batch_id = p.batch_id();
+  t.state = p.state() == v1::TRANSFER_STATE_PENDING  ? TransferState::kPending
+            : p.state() == v1::TRANSFER_STATE_VOIDED ? TransferState::kVoided
+                                                     : TransferState::kPosted;
+  t.created_at = absl::FromUnixSeconds(p.created_at().seconds()) + absl::Nanoseconds(p.created_at().nanos());
+  t.debit_balance_after = core::Yen(p.debit_balance_after_yen());
+  t.credit_balance_after = core::Yen(p.credit_balance_after_yen());
+  return t;
+}
+
+}  // namespace tane::funds::testing
