@@ -1,0 +1,280 @@
+#include "tane/e2e/platform.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "tane/auth/jwt.h"
+#include "tane/auth/secret_file.h"
+#include "tane/gateway/http_client.h"
+#include "tane/testing/fixtures.h"
+#include "tane/testing/process.h"
+
+namespace tane::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The binaries, from CMake ($<TARGET_FILE:...>).
+struct Binary {
+  const char* name;
+  const char* path;
+};
+constexpr Binary kServiceBinaries[] = {
+    {"calls", TANE_E2E_CALLS_BINARY},       {"reviews", TANE_E2E_REVIEWS_BINARY},
+    {"projects", TANE_E2E_PROJECTS_BINARY}, {"funds", TANE_E2E_FUNDS_BINARY},
+    {"international", TANE_E2E_INTERNATIONAL_BINARY},
+};
+
+std::string Loopback(int port) { return absl::StrCat("127.0.0.1:", port); }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The last `max_lines` lines of a file, each under "  | ".
+std::string Tail(const std::string& path, size_t max_lines) {
+  std::vector<std::string> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(std::move(line));
+    if (lines.size() > max_lines) lines.erase(lines.begin());
+  }
+  std::string out;
+  for (const auto& line : lines) absl::StrAppend(&out, "\n  | ", line);
+  return out.empty() ? " (empty)" : out;
+}
+
+// /readyz answered 200 and names each expected upstream as serving.
+absl::Status CheckReady(int port, const std::vector<std::string>& services) {
+  auto client = gateway::HttpClient::Connect("127.0.0.1", port, absl::Seconds(2));
+  if (!client.ok()) return client.status();
+  auto reply = (*client)->Send("GET", "/readyz");
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) {
+    return absl::UnavailableError(absl::StrCat("/readyz answered ", reply->status, ": ", reply->body));
+  }
+  google::protobuf::Struct body;
+  if (auto s = google::protobuf::util::JsonStringToMessage(reply->body, &body); !s.ok()) {
+    return absl::InternalError(absl::StrCat("/readyz body is not JSON: ", reply->body));
+  }
+  const auto& upstreams = body.fields().at("upstreams").struct_value().fields();
+  for (const std::string& service : services) {
+    auto it = upstreams.find(service);
+    if (it == upstreams.end() || !it->second.struct_value().fields().at("serving").bool_value()) {
+      return absl::UnavailableError(absl::StrCat("/readyz does not list ", service, " as serving: ", reply->body));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const std::vector<std::string>& AllServices() {
+  static const auto* names = [] {
+    auto* out = new std::vector<std::string>;
+    for (const Binary& b : kServiceBinaries) out->push_back(b.name);
+    return out;
+  }();
+  return *names;
+}
+
+std::string Caller::Describe() const {
+  if (role.empty()) return "anonymous";
+  return absl::StrCat(role, ":", subject, agency.empty() ? "" : "@", agency);
+}
+
+Caller Anonymous() { return Caller{}; }
+
+struct Platform::Process {
+  std::string name;
+  std::unique_ptr<testing::ChildProcess> child;
+};
+
+absl::StatusOr<std::unique_ptr<Platform>> Platform::Start(PlatformOptions options) {
+  std::unique_ptr<Platform> platform(new Platform());
+  if (auto s = platform->Launch(options); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat(s.message(), "\n", platform->LogTails()));
+  }
+  return platform;
+}
+
+absl::Status Platform::Launch(const PlatformOptions& options) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = absl::StrCat((tmp != nullptr && *tmp != '\0') ? tmp : "/tmp", "/tane-e2e-XXXXXX");
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("mkdtemp ", pattern, ": ", std::strerror(errno)));
+  }
+  directory_ = pattern;
+  remove_directory_ = std::getenv("TANE_E2E_KEEP") == nullptr;
+  std::error_code ec;
+  fs::create_directories(directory_ + "/log", ec);
+  if (ec) return absl::InternalError(absl::StrCat("create ", directory_, "/log: ", ec.message()));
+
+  // Redis as run.sh starts it: AOF on, appendfsync always.
+  testing::RedisServer::Options redis;
+  redis.directory = directory_ + "/redis";
+  auto started_redis = testing::RedisServer::Start(redis);
+  if (!started_redis.ok()) return started_redis.status();
+  redis_ = *std::move(started_redis);
+
+  // The dev broker publishes its bootstrap list by writing a file and renaming it into place.
+  const std::string bootstrap_file = directory_ + "/kafka.bootstrap";
+  auto broker = StartProcess("devbroker", TANE_E2E_DEVBROKER_BINARY, {"--bootstrap-file", bootstrap_file}, {});
+  if (!broker.ok()) return broker.status();
+  std::string bootstrap;
+  const bool published = testing::WaitFor(
+      [&] {
+        bootstrap = std::string(absl::StripAsciiWhitespace(ReadFile(bootstrap_file)));
+        return !bootstrap.empty() || !Exited().empty();
+      },
+      options.ready_timeout, absl::Milliseconds(20));
+  if (!published || bootstrap.empty()) {
+    return absl::UnavailableError(absl::StrCat("tane-devbroker did not publish ", bootstrap_file, " ", Exited()));
+  }
+
+  std::vector<std::pair<std::string, std::string>> upstreams;
+  for (const std::string& service : options.services) {
+    const Binary* binary = nullptr;
+    for (const Binary& b : kServiceBinaries) {
+      if (service == b.name) binary = &b;
+    }
+    if (binary == nullptr) return absl::InvalidArgumentError(absl::StrCat("no service named \"", service, "\""));
+    const int grpc_port = testing::FreeLoopbackPort();
+    const int metrics_port = testing::FreeLoopbackPort();
+    std::vector<std::pair<std::string, std::string>> env = {
+        {"TANE_GRPC_ADDR", Loopback(grpc_port)},
+        {"TANE_METRICS_ADDR", Loopback(metrics_port)},
+        {"TANE_REDIS_ADDR", Loopback(redis_->port())},
+        {"TANE_KAFKA_BOOTSTRAP", bootstrap},
+    };
+    env.insert(env.end(), options.service_env.begin(), options.service_env.end());
+    if (auto p = StartProcess(service, binary->path, {}, std::move(env)); !p.ok()) return p.status();
+    grpc_ports_.emplace_back(service, grpc_port);
+    metrics_.push_back({service, metrics_port});
+    upstreams.emplace_back(absl::StrCat("TANE_", absl::AsciiStrToUpper(service), "_ADDR"), Loopback(grpc_port));
+  }
+
+  // The gateway with a secret file of its own, shared with As() as
+  // run.sh shares var/jwt.secret with tanectl.
+  const std::string secret_file = directory_ + "/jwt.secret";
+  auto secret = auth::LoadOrCreateSecretFile(secret_file);
+  if (!secret.ok()) return secret.status();
+  jwt_secret_ = *secret;
+  gateway_port_ = testing::FreeLoopbackPort();
+  const int gateway_metrics_port = testing::FreeLoopbackPort();
+  std::vector<std::pair<std::string, std::string>> env = upstreams;
+  env.insert(env.end(), {{"TANE_HTTP_ADDR", Loopback(gateway_port_)},
+                         {"TANE_METRICS_ADDR", Loopback(gateway_metrics_port)},
+                         {"TANE_JWT_SECRET_FILE", secret_file}});
+  env.insert(env.end(), options.gateway_env.begin(), options.gateway_env.end());
+  if (auto p = StartProcess("gateway", TANE_E2E_GATEWAY_BINARY, {}, std::move(env)); !p.ok()) return p.status();
+  metrics_.push_back({"gateway", gateway_metrics_port});
+
+  return WaitUntilReady(options.ready_timeout);
+}
+
+absl::StatusOr<Platform::Process*> Platform::StartProcess(const std::string& name, const std::string& binary,
+                                                           std::vector<std::string> args,
+                                                           std::vector<std::pair<std::string, std::string>> env) {
+  testing::ChildProcess::Options child;
+  child.argv.push_back(binary);
+  child.argv.insert(child.argv.end(), args.begin(), args.end());
+  child.env = std::move(env);
+  child.log_path = absl::StrCat(directory_, "/log/", name, ".log");
+  auto started = testing::ChildProcess::Start(std::move(child));
+  if (!started.ok()) return started.status();
+  processes_.push_back(std::make_unique<Process>(Process{name, *std::move(started)}));
+  return processes_.back().get();
+}
+
+absl::Status Platform::WaitUntilReady(absl::Duration timeout) {
+  std::vector<std::string> services;
+  for (const auto& [service, port] : grpc_ports_) services.push_back(service);
+  absl::Status last = absl::UnavailableError("not checked yet");
+  std::string exited;
+  testing::WaitFor(
+      [&] {
+        exited = Exited();
+        if (!exited.empty()) return true;
+        last = CheckReady(gateway_port_, services);
+        return last.ok();
+      },
+      timeout, absl::Milliseconds(50));
+  if (!exited.empty()) return absl::UnavailableError(absl::StrCat("a process exited at start: ", exited));
+  if (!last.ok()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the gateway was not ready within ", absl::FormatDuration(timeout), ": ", last.message()));
+  }
+  return absl::OkStatus();
+}
+
+Platform::~Platform() {
+  // The gateway first, Redis last, as run.sh stops them.
+  for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) (*it)->child->Terminate();
+  processes_.clear();
+  redis_.reset();
+  if (remove_directory_ && !directory_.empty()) {
+    std::error_code ec;
+    fs::remove_all(directory_, ec);
+  }
+}
+
+int Platform::grpc_port(const std::string& service) const {
+  for (const auto& [name, port] : grpc_ports_) {
+    if (name == service) return port;
+  }
+  return 0;
+}
+
+int Platform::redis_port() const { return redis_ ? redis_->port() : 0; }
+
+absl::StatusOr<Caller> Platform::As(const std::string& role, const std::string& subject,
+                                    const std::string& agency) const {
+  auth::TokenClaims claims;
+  claims.subject = subject;
+  claims.role = role;
+  claims.agency = agency;
+  claims.issuer = "tane-dev";
+  claims.audience = "tane";
+  claims.issued_at = absl::Now();
+  auto token = auth::MintHs256(claims, jwt_secret_);
+  if (!token.ok()) return token.status();
+  return Caller{role, subject, agency, *std::move(token)};
+}
+
+std::string Platform::Exited() {
+  std::string out;
+  for (auto& p : processes_) {
+    if (!p->child->running()) continue;
+    std::string how;
+    if (p->child->Exited(&how)) absl::StrAppend(&out, out.empty() ? "" : "; ", p->name, " ", how);
+  }
+  return out;
+}
+
+std::string Platform::LogTails(size_t lines) const {
+  std::string out;
+  auto section = [&](const std::string& name, const std::string& path) {
+    absl::StrAppend(&out, "---- ", name, " (", path, ") ----", Tail(path, lines), "\n");
+  };
+  if (redis_) section("redis", redis_->directory() + "/redis.log");
+  for (const auto& p : processes_) section(p->name, absl::StrCat(directory_, "/log/", p->name, ".log"));
+  return out;
+}
+
+}  // namespace tane::e2e
