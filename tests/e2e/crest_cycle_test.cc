@@ -34,52 +34,6 @@ constexpr char kNagoya[] = "https://ror.org/04chrp450";
 constexpr char kKyushu[] = "https://ror.org/00p4k0j84";
 constexpr char kHokkaido[] = "https://ror.org/02e16g702";
 
-calls::v1::Person Researcher(const std::string& id, const std::string& name_ja, const std::string& institution) {
-  calls::v1::Person p;
-  p.set_researcher_id(id);
-  p.set_name_ja(name_ja);
-  p.set_institution_id(institution);
-  p.set_institution_name(institution);
-  p.set_position("教授");
-  p.set_degree_year(2008);
-  return p;
-}
-
-// A CREST application from the current fiscal year for five years: ¥30M of
-// equipment in the first, ¥30M of personnel in each later one (¥150M, the
-// program's minimum total).
-calls::v1::Application CrestApplication(const std::string& title_ja, const calls::v1::Person& pi,
-                                        const calls::v1::Person& co, int fy) {
-  calls::v1::Application a;
-  *a.mutable_principal_investigator() = pi;
-  a.set_pi_effort_percent(40);
-  auto* c = a.add_co_investigators();
-  *c->mutable_person() = co;
-  c->set_effort_percent(20);
-  c->set_role("主たる共同研究者");
-  a.set_title_ja(title_ja);
-  a.set_title_en("Spectral control of nanoscale heat transport: " + pi.researcher_id());
-  a.set_abstract("フォノン輸送をナノスケールで制御し、デバイスの発熱問題を解決する。");
-  a.add_keywords("フォノン");
-  a.add_keywords("熱輸送");
-  a.set_research_period_months(kPeriodMonths);
-  a.set_start_fiscal_year(fy);
-  auto line = [&a](int year, calls::v1::BudgetCategory category, int64_t yen) {
-    auto* l = a.add_budget_plan();
-    l->set_fiscal_year(year);
-    l->set_category(category);
-    l->set_amount_yen(yen);
-  };
-  line(fy, calls::v1::BUDGET_CATEGORY_EQUIPMENT, 30'000'000);
-  for (int y = fy + 1; y < fy + 5; ++y) line(y, calls::v1::BUDGET_CATEGORY_PERSONNEL, 30'000'000);
-  auto* attachment = a.add_attachments();
-  attachment->set_name("研究提案書.pdf");
-  attachment->set_media_type("application/pdf");
-  attachment->set_size_bytes(1'234'567);
-  attachment->set_content_sha256(std::string(64, 'a'));
-  return a;
-}
-
 TEST_F(E2eTest, CrestCycleOverHttp) {
   const int fy = CurrentFiscalYear();
   const Caller op = As("operator", "crest-operator");
@@ -94,7 +48,7 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
 
   // 1. The operator creates a goal, an area and a call (two reviewers a
   //    proposal, document then interview review, as CREST reviews).
-  ASSERT_OK_AND_ASSIGN(const calls::v1::ResearchArea area, CreateGoalAndArea(op, "crest-e2e", kProgram, po));
+  ASSERT_OK_AND_ASSIGN(const calls::v1::ResearchArea area, CreateGoalAndArea(api(), op, "crest-e2e", kProgram, po));
   calls::v1::Call call_spec;
   call_spec.set_program_id(kProgram);
   call_spec.set_research_area_id(area.area_id());
@@ -104,7 +58,7 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   call_spec.mutable_review_model()->add_stages(calls::v1::REVIEW_STAGE_INTERVIEW);
   call_spec.mutable_review_model()->set_reviewers_per_proposal(2);
   call_spec.mutable_review_model()->set_decided_by("research_supervisor");
-  ASSERT_OK_AND_ASSIGN(const calls::v1::Call call, OpenCall(op, "crest-e2e", call_spec));
+  ASSERT_OK_AND_ASSIGN(const calls::v1::Call call, OpenCall(api(), op, "crest-e2e", call_spec));
   EXPECT_EQ(call.research_area_id(), area.area_id());
   ASSERT_OK_AND_ASSIGN(auto anyone_sees, api().Get<calls::v1::Call>(Anonymous(), "/v1/calls/" + call.call_id()));
   EXPECT_EQ(anyone_sees.state(), calls::v1::CALL_STATE_PUBLISHED);
@@ -119,7 +73,7 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
     const std::vector<std::string> keywords =
         reviewer.subject == reviewers[0].subject ? std::vector<std::string>{"フォノン", "熱輸送"}
                                                  : std::vector<std::string>{"フォノン"};
-    ASSERT_OK_AND_ASSIGN(auto r, CreateReviewer(op, reviewer, {section}, keywords, institution));
+    ASSERT_OK_AND_ASSIGN(auto r, CreateReviewer(api(), op, reviewer, {section}, keywords, institution));
     pool.push_back(r);
   }
   const std::string conflicted_reviewer_id = pool[0].reviewer_id();
@@ -129,14 +83,14 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   const auto pi_b = Researcher("31000011", "芽 次郎", kOsaka);
   const auto pi_c = Researcher("31000021", "葉 三郎", kTohoku);
   ASSERT_OK_AND_ASSIGN(
-      auto draft_a, Draft(applicant_a, call.call_id(),
+      auto draft_a, Draft(api(), applicant_a, call.call_id(),
                           CrestApplication("ナノスケール熱輸送の分光学的制御", pi_a,
                                            Researcher("31000002", "根 太郎", kKyoto), fy)));
-  ASSERT_OK_AND_ASSIGN(auto draft_b, Draft(applicant_b, call.call_id(),
+  ASSERT_OK_AND_ASSIGN(auto draft_b, Draft(api(), applicant_b, call.call_id(),
                                            CrestApplication("界面熱抵抗の原子スケール設計", pi_b,
                                                             Researcher("31000012", "茎 四郎", kOsaka), fy)));
-  ASSERT_OK_AND_ASSIGN(const auto app_a, Submit(applicant_a, draft_a.application_id()));
-  ASSERT_OK_AND_ASSIGN(const auto app_b, Submit(applicant_b, draft_b.application_id()));
+  ASSERT_OK_AND_ASSIGN(const auto app_a, Submit(api(), applicant_a, draft_a.application_id()));
+  ASSERT_OK_AND_ASSIGN(const auto app_b, Submit(api(), applicant_b, draft_b.application_id()));
   EXPECT_EQ(app_a.total_direct_yen(), 150'000'000);
   EXPECT_EQ(app_a.total_indirect_yen(), 45'000'000);  // 30%
 
@@ -145,7 +99,7 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   bad.set_research_period_months(72);
   bad.set_pi_effort_percent(0);
   bad.mutable_budget_plan(4)->set_fiscal_year(fy + 7);
-  ASSERT_OK_AND_ASSIGN(auto draft_c, Draft(applicant_c, call.call_id(), bad));
+  ASSERT_OK_AND_ASSIGN(auto draft_c, Draft(api(), applicant_c, call.call_id(), bad));
   ASSERT_OK_AND_ASSIGN(
       const ApiError refused,
       api().Error(400, applicant_c, "POST", "/v1/applications/" + draft_c.application_id() + ":submit",
@@ -169,7 +123,7 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
                                         "?updateMask=researchPeriodMonths,piEffortPercent,budgetPlan&idempotencyKey=fix-c"),
                            fixed));
   EXPECT_EQ(patched.research_period_months(), kPeriodMonths);
-  ASSERT_OK_AND_ASSIGN(const auto app_c, Submit(applicant_c, draft_c.application_id()));
+  ASSERT_OK_AND_ASSIGN(const auto app_c, Submit(api(), applicant_c, draft_c.application_id()));
 
   ASSERT_OK_AND_ASSIGN(auto mine, api().Get<calls::v1::ListApplicationsResponse>(applicant_a, "/v1/me/applications"));
   ASSERT_EQ(mine.applications_size(), 1);
@@ -179,10 +133,10 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   EXPECT_EQ(count.total(), 3);
 
   // 3. The call closes; reviews assigns the document stage by itself.
-  ASSERT_OK_AND_ASSIGN(const auto closed, CloseCall(op, call.call_id()));
+  ASSERT_OK_AND_ASSIGN(const auto closed, CloseCall(api(), op, call.call_id()));
   EXPECT_EQ(closed.state(), calls::v1::CALL_STATE_CLOSED);
   ASSERT_OK_AND_ASSIGN(auto cases,
-                       WaitForAssignments(po, call.call_id(), 3, calls::v1::REVIEW_STAGE_DOCUMENT, 2));
+                       WaitForAssignments(api(), po, call.call_id(), 3, calls::v1::REVIEW_STAGE_DOCUMENT, 2));
   ASSERT_EQ(cases.size(), 3u);
   const reviews::v1::ReviewCase* case_a = CaseOf(cases, app_a.application_id());
   const reviews::v1::ReviewCase* case_b = CaseOf(cases, app_b.application_id());
@@ -207,7 +161,7 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   const std::map<std::string, int> document_scores = {
       {app_a.application_id(), 5}, {app_b.application_id(), 4}, {app_c.application_id(), 2}};
   ASSERT_OK_AND_ASSIGN(const int document_reviews,
-                       ReviewAll(reviewers, call.call_id(), kProgram, calls::v1::REVIEW_STAGE_DOCUMENT,
+                       ReviewAll(api(), reviewers, call.call_id(), kProgram, calls::v1::REVIEW_STAGE_DOCUMENT,
                                  [&](const std::string& id) { return document_scores.at(id); }));
   EXPECT_EQ(document_reviews, 6);
   ASSERT_OK_AND_ASSIGN(auto ranking, api().Get<reviews::v1::Ranking>(po, "/v1/calls/" + call.call_id() + "/ranking"));
@@ -219,11 +173,11 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   EXPECT_EQ(ranking.entries(0).counted_reviews(), 2);
 
   // 5. A and B go to interview; C is rejected after the document review.
-  ASSERT_OK_AND_ASSIGN(auto to_interview_a, Shortlist(po, case_a->case_id()));
+  ASSERT_OK_AND_ASSIGN(auto to_interview_a, Shortlist(api(), po, case_a->case_id()));
   EXPECT_EQ(to_interview_a.stage(), calls::v1::REVIEW_STAGE_INTERVIEW);
-  ASSERT_OK_AND_ASSIGN(auto to_interview_b, Shortlist(po, case_b->case_id()));
+  ASSERT_OK_AND_ASSIGN(auto to_interview_b, Shortlist(api(), po, case_b->case_id()));
   EXPECT_EQ(to_interview_b.stage(), calls::v1::REVIEW_STAGE_INTERVIEW);
-  ASSERT_OK_AND_ASSIGN(auto rejected_c, Decide(po, case_c->case_id(), false, "独創性が不足 / not original enough"));
+  ASSERT_OK_AND_ASSIGN(auto rejected_c, Decide(api(), po, case_c->case_id(), false, "独創性が不足 / not original enough"));
   EXPECT_EQ(rejected_c.decision().stage(), calls::v1::REVIEW_STAGE_DOCUMENT);
 
   reviews::v1::SolveAssignmentRequest solve;
@@ -238,22 +192,22 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   // 6. Interview scores; A is adopted (with the supervisor's reason), B not.
   const std::map<std::string, int> interview_scores = {{app_a.application_id(), 5}, {app_b.application_id(), 3}};
   ASSERT_OK_AND_ASSIGN(const int interview_reviews,
-                       ReviewAll(reviewers, call.call_id(), kProgram, calls::v1::REVIEW_STAGE_INTERVIEW,
+                       ReviewAll(api(), reviewers, call.call_id(), kProgram, calls::v1::REVIEW_STAGE_INTERVIEW,
                                  [&](const std::string& id) { return interview_scores.at(id); }));
   EXPECT_EQ(interview_reviews, 4);
 
   // The budgets of the fiscal years the projects need, before the decision.
   std::vector<int> years;
   for (int y = fy; y < fy + 5; ++y) years.push_back(y);
-  ASSERT_OK(LoadBudgets(finance, kProgram, years, kBudgetPerYear));
+  ASSERT_OK(LoadBudgets(api(), finance, kProgram, years, kBudgetPerYear));
 
-  ASSERT_OK_AND_ASSIGN(auto awaiting, Shortlist(po, case_a->case_id()));
+  ASSERT_OK_AND_ASSIGN(auto awaiting, Shortlist(api(), po, case_a->case_id()));
   EXPECT_EQ(awaiting.state(), reviews::v1::CASE_STATE_AWAITING_DECISION);
   const std::string reason = "面接で実現可能性を確認 / feasibility confirmed at the interview";
-  ASSERT_OK_AND_ASSIGN(auto adopted, Decide(po, case_a->case_id(), true, reason));
+  ASSERT_OK_AND_ASSIGN(auto adopted, Decide(api(), po, case_a->case_id(), true, reason));
   EXPECT_EQ(adopted.decision().stage(), calls::v1::REVIEW_STAGE_INTERVIEW);
   EXPECT_FALSE(adopted.decision().departs_from_ranking());
-  ASSERT_OK_AND_ASSIGN(auto rejected_b, Decide(po, case_b->case_id(), false, "計画の具体性 / plan not concrete"));
+  ASSERT_OK_AND_ASSIGN(auto rejected_b, Decide(api(), po, case_b->case_id(), false, "計画の具体性 / plan not concrete"));
   EXPECT_FALSE(rejected_b.decision().departs_from_ranking());  // B ranked below A at the interview
 
   ASSERT_OK_AND_ASSIGN(auto feedback_c,
@@ -268,7 +222,7 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
                                      Not(HasSubstr(pool[1].reviewer_id()))));
 
   // 7. The project appears (projects consumed ProposalDecided) ...
-  ASSERT_OK_AND_ASSIGN(auto project, WaitForProject(po, kProgram, app_a.application_id()));
+  ASSERT_OK_AND_ASSIGN(auto project, WaitForProject(api(), po, kProgram, app_a.application_id()));
   EXPECT_EQ(project.state(), projects::v1::PROJECT_STATE_CONTRACTING);
   EXPECT_EQ(project.pi_subject(), applicant_a.subject);
   EXPECT_EQ(project.call_id(), call.call_id());
@@ -280,14 +234,14 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
 
   // ... and funds reserves its plan, direct + 30% indirect a year.
   const std::map<int, int64_t> direct = DirectByYear(app_a);
-  ASSERT_OK(WaitForAllocations(finance, project.project_id(),
+  ASSERT_OK(WaitForAllocations(api(), finance, project.project_id(),
                                [&](const auto& list) { return AllocationsMatchPlan(list, app_a, 30, true); })
                 .status());
 
   // 8. Contracts and activation; the reservation is booked.
-  ASSERT_OK_AND_ASSIGN(project, ContractAndActivate(op, project));
+  ASSERT_OK_AND_ASSIGN(project, ContractAndActivate(api(), op, project));
   ASSERT_OK_AND_ASSIGN(auto allocations,
-                       WaitForAllocations(finance, project.project_id(),
+                       WaitForAllocations(api(), finance, project.project_id(),
                                           [&](const auto& list) { return AllocationsMatchPlan(list, app_a, 30, false); }));
   ASSERT_OK_AND_ASSIGN(auto budget_report,
                        api().Get<funds::v1::ProgramBudgetReport>(

@@ -10,15 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "e2e_fixture.h"
-#include "google/protobuf/util/time_util.h"
-#include "tane/core/time.h"
 #include "tane/international/v1/international.pb.h"
 
 namespace tane::e2e {
 namespace {
 
 namespace intl = international::v1;
-using google::protobuf::util::TimeUtil;
 using ::testing::Each;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -26,8 +23,6 @@ using ::testing::Not;
 using ::testing::Property;
 
 constexpr int64_t kBudgetPerYear = 500'000'000;
-
-google::protobuf::Timestamp Ts(absl::Time t) { return TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(t)); }
 
 intl::PartnerAgency Agency(const std::string& code, const std::string& name, const std::string& country,
                            const std::string& currency) {
@@ -71,7 +66,7 @@ calls::v1::Application JstApplication(const std::string& title_ja, const std::st
   a.set_abstract("日本側と相手国側の共同研究。");
   a.add_keywords(keyword);
   a.set_research_period_months(months);
-  const int fy = core::FiscalYear::Containing(absl::Now()).year();
+  const int fy = CurrentFiscalYear();
   a.set_start_fiscal_year(fy);
   for (int y = fy; y < fy + years; ++y) {
     auto* line = a.add_budget_plan();
@@ -102,7 +97,7 @@ intl::RecordPartnerDecisionRequest PartnerDecision(intl::SideDecision decision, 
   intl::RecordPartnerDecisionRequest r;
   r.mutable_partner_decision()->set_decision(decision);
   r.mutable_partner_decision()->set_partner_decision_reference(reference);
-  *r.mutable_partner_decision()->mutable_decided_at() = Ts(absl::Now() - absl::Minutes(1));
+  *r.mutable_partner_decision()->mutable_decided_at() = ToTimestamp(absl::Now() - absl::Minutes(1));
   if (approved != nullptr) *r.mutable_partner_decision()->mutable_approved_amount() = *approved;
   r.set_idempotency_key("partner-decision-" + reference);
   return r;
@@ -133,7 +128,7 @@ intl::JointCall JointCallFor(const calls::v1::Call& call, intl::JointCallType ty
                                                                          : intl::AGREEMENT_KIND_MOU);
   j.mutable_agreement()->set_reference(reference);
   j.mutable_agreement()->set_title("Agreement " + reference);
-  *j.mutable_agreement()->mutable_signed_at() = Ts(absl::Now() - absl::Hours(24 * 90));
+  *j.mutable_agreement()->mutable_signed_at() = ToTimestamp(absl::Now() - absl::Hours(24 * 90));
   j.set_partner_call_reference(reference + "-CALL");
   return j;
 }
@@ -162,7 +157,7 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
     EXPECT_EQ(created.agency_code(), agency.agency_code());
   }
   ASSERT_OK_AND_ASSIGN(const calls::v1::Call call,
-                       OpenCall(op, "sicorp-e2e",
+                       OpenCall(api(), op, "sicorp-e2e",
                                 InternationalCall(kProgram, "ANR", "SICORP 日仏共同研究「量子計測」",
                                                   {calls::v1::REVIEW_STAGE_DOCUMENT})));
   intl::JointCall joint_spec = JointCallFor(call, intl::JOINT_CALL_TYPE_SICORP_CORE_TEAM, "JST-ANR MOU 2026");
@@ -173,19 +168,19 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   EXPECT_FALSE(joint.joint_call_id().empty());
   EXPECT_EQ(joint.partner_agency(), "ANR");
 
-  for (const Caller& r : reviewers) ASSERT_OK(CreateReviewer(op, r, {}, {keyword}, "https://ror.org/04chrp450").status());
+  for (const Caller& r : reviewers) ASSERT_OK(CreateReviewer(api(), op, r, {}, {keyword}, "https://ror.org/04chrp450").status());
 
   // Applicants on both sides under the same joint proposal ids.
   const std::string id_1 = "JPFR-QS-001";
   const std::string id_2 = "JPFR-QS-002";
-  ASSERT_OK_AND_ASSIGN(auto draft_1, Draft(applicant_1, call.call_id(),
+  ASSERT_OK_AND_ASSIGN(auto draft_1, Draft(api(), applicant_1, call.call_id(),
                                            JstApplication("量子もつれ光による生体計測", "41000001", id_1, keyword, 24,
                                                           2, 20'000'000)));
-  ASSERT_OK_AND_ASSIGN(auto draft_2, Draft(applicant_2, call.call_id(),
+  ASSERT_OK_AND_ASSIGN(auto draft_2, Draft(api(), applicant_2, call.call_id(),
                                            JstApplication("量子センサの小型化", "41000002", id_2, keyword, 24, 2,
                                                           15'000'000)));
-  ASSERT_OK_AND_ASSIGN(const auto app_1, Submit(applicant_1, draft_1.application_id()));
-  ASSERT_OK_AND_ASSIGN(const auto app_2, Submit(applicant_2, draft_2.application_id()));
+  ASSERT_OK_AND_ASSIGN(const auto app_1, Submit(api(), applicant_1, draft_1.application_id()));
+  ASSERT_OK_AND_ASSIGN(const auto app_2, Submit(api(), applicant_2, draft_2.application_id()));
   const common::v1::Money requested = Money("EUR", 45'000'000);
   for (const auto& [id, reference] : std::vector<std::pair<std::string, std::string>>{{id_1, "ANR-26-QS-01"},
                                                                                      {id_2, "ANR-26-QS-02"}}) {
@@ -235,11 +230,11 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   EXPECT_EQ(staff_only.code, "PERMISSION_DENIED");
 
   // The JST side: close, review, decide.
-  ASSERT_OK(LoadBudgets(finance, kProgram, {CurrentFiscalYear(), CurrentFiscalYear() + 1}, kBudgetPerYear));
-  ASSERT_OK(CloseCall(op, call.call_id()).status());
-  ASSERT_OK_AND_ASSIGN(auto cases, WaitForAssignments(po, call.call_id(), 2, calls::v1::REVIEW_STAGE_DOCUMENT, 2));
+  ASSERT_OK(LoadBudgets(api(), finance, kProgram, {CurrentFiscalYear(), CurrentFiscalYear() + 1}, kBudgetPerYear));
+  ASSERT_OK(CloseCall(api(), op, call.call_id()).status());
+  ASSERT_OK_AND_ASSIGN(auto cases, WaitForAssignments(api(), po, call.call_id(), 2, calls::v1::REVIEW_STAGE_DOCUMENT, 2));
   const std::map<std::string, int> scores = {{app_1.application_id(), 5}, {app_2.application_id(), 2}};
-  ASSERT_OK_AND_ASSIGN(const int reviewed, ReviewAll(reviewers, call.call_id(), kProgram,
+  ASSERT_OK_AND_ASSIGN(const int reviewed, ReviewAll(api(), reviewers, call.call_id(), kProgram,
                                                      calls::v1::REVIEW_STAGE_DOCUMENT,
                                                      [&](const std::string& id) { return scores.at(id); }));
   EXPECT_EQ(reviewed, 4);
@@ -247,11 +242,11 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   const auto* case_2 = CaseOf(cases, app_2.application_id());
   ASSERT_TRUE(case_1 != nullptr && case_2 != nullptr);
   EXPECT_EQ(case_1->partner_agency(), "ANR");
-  ASSERT_OK_AND_ASSIGN(auto awaiting, Shortlist(po, case_1->case_id()));
+  ASSERT_OK_AND_ASSIGN(auto awaiting, Shortlist(api(), po, case_1->case_id()));
   EXPECT_EQ(awaiting.state(), reviews::v1::CASE_STATE_AWAITING_DECISION);
   const std::string jst_reason = "日本側審査で最上位 / top of the JST-side review";
-  ASSERT_OK(Decide(po, case_1->case_id(), true, jst_reason).status());
-  ASSERT_OK(Decide(po, case_2->case_id(), false, "日本側で不採択 / not adopted on the JST side").status());
+  ASSERT_OK(Decide(api(), po, case_1->case_id(), true, jst_reason).status());
+  ASSERT_OK(Decide(api(), po, case_2->case_id(), false, "日本側で不採択 / not adopted on the JST side").status());
 
   // ANR sees the JST decisions (its agreement shares them), never the reasons.
   ASSERT_OK_AND_ASSIGN(auto partner_view,
@@ -302,15 +297,15 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   EXPECT_EQ(decisions.decisions(1).decision().outcome(), intl::JOINT_OUTCOME_REJECTED_BY_JST);
 
   // Only the joint adoption becomes a project, and funds allocates it.
-  ASSERT_OK_AND_ASSIGN(auto project, WaitForProject(po, kProgram, app_1.application_id()));
+  ASSERT_OK_AND_ASSIGN(auto project, WaitForProject(api(), po, kProgram, app_1.application_id()));
   EXPECT_TRUE(project.joint_call());
   EXPECT_EQ(project.pi_subject(), applicant_1.subject);
   EXPECT_EQ(project.state(), projects::v1::PROJECT_STATE_CONTRACTING);
-  ASSERT_OK(WaitForAllocations(finance, project.project_id(), [&](const auto& list) {
+  ASSERT_OK(WaitForAllocations(api(), finance, project.project_id(), [&](const auto& list) {
               return AllocationsMatchPlan(list, app_1, 30, true);
             }).status());
-  ASSERT_OK_AND_ASSIGN(project, ContractAndActivate(op, project));
-  ASSERT_OK(WaitForAllocations(finance, project.project_id(), [&](const auto& list) {
+  ASSERT_OK_AND_ASSIGN(project, ContractAndActivate(api(), op, project));
+  ASSERT_OK(WaitForAllocations(api(), finance, project.project_id(), [&](const auto& list) {
               return AllocationsMatchPlan(list, app_1, 30, false);
             }).status());
   ASSERT_OK_AND_ASSIGN(auto program_projects,
@@ -336,7 +331,7 @@ TEST_F(E2eTest, SatrepsProjectIsHeldUntilTheRecordOfDiscussions) {
                                             Agency("JICA", "Japan International Cooperation Agency", "JP", "JPY"))
                 .status());
   ASSERT_OK_AND_ASSIGN(const calls::v1::Call call,
-                       OpenCall(op, "satreps-e2e",
+                       OpenCall(api(), op, "satreps-e2e",
                                 InternationalCall(kProgram, "JICA", "SATREPS 防災分野 研究提案募集",
                                                   {calls::v1::REVIEW_STAGE_DOCUMENT, calls::v1::REVIEW_STAGE_INTERVIEW})));
   ASSERT_OK_AND_ASSIGN(const intl::JointCall joint,
@@ -344,13 +339,13 @@ TEST_F(E2eTest, SatrepsProjectIsHeldUntilTheRecordOfDiscussions) {
                            op, "/v1/joint-calls?idempotencyKey=satreps-joint",
                            JointCallFor(call, intl::JOINT_CALL_TYPE_SATREPS, "JST-JICA SATREPS 2026")));
   EXPECT_EQ(joint.type(), intl::JOINT_CALL_TYPE_SATREPS);
-  for (const Caller& r : reviewers) ASSERT_OK(CreateReviewer(op, r, {}, {keyword}, "https://ror.org/00p4k0j84").status());
+  for (const Caller& r : reviewers) ASSERT_OK(CreateReviewer(api(), op, r, {}, {keyword}, "https://ror.org/00p4k0j84").status());
 
   const std::string id = "SATREPS-ID-001";
-  ASSERT_OK_AND_ASSIGN(auto draft, Draft(applicant, call.call_id(),
+  ASSERT_OK_AND_ASSIGN(auto draft, Draft(api(), applicant, call.call_id(),
                                          JstApplication("インドネシアにおける地震・津波防災", "42000001", id, keyword,
                                                         36, 3, 30'000'000)));
-  ASSERT_OK_AND_ASSIGN(const auto app, Submit(applicant, draft.application_id()));
+  ASSERT_OK_AND_ASSIGN(const auto app, Submit(api(), applicant, draft.application_id()));
   auto partner_side = PartnerProposal(id, "JICA-ID-2026-07", "ID", Money("JPY", 300'000'000));
   partner_side.mutable_satreps()->set_requesting_country_code("ID");
   partner_side.mutable_satreps()->set_requesting_ministry("Ministry of Research and Technology");
@@ -360,16 +355,16 @@ TEST_F(E2eTest, SatrepsProjectIsHeldUntilTheRecordOfDiscussions) {
                 .status());
 
   // The JST side: document and interview review, adoption.
-  ASSERT_OK(LoadBudgets(finance, kProgram, {CurrentFiscalYear(), CurrentFiscalYear() + 1, CurrentFiscalYear() + 2},
+  ASSERT_OK(LoadBudgets(api(), finance, kProgram, {CurrentFiscalYear(), CurrentFiscalYear() + 1, CurrentFiscalYear() + 2},
                         kBudgetPerYear));
-  ASSERT_OK(CloseCall(op, call.call_id()).status());
-  ASSERT_OK_AND_ASSIGN(auto cases, WaitForAssignments(po, call.call_id(), 1, calls::v1::REVIEW_STAGE_DOCUMENT, 2));
+  ASSERT_OK(CloseCall(api(), op, call.call_id()).status());
+  ASSERT_OK_AND_ASSIGN(auto cases, WaitForAssignments(api(), po, call.call_id(), 1, calls::v1::REVIEW_STAGE_DOCUMENT, 2));
   const std::string case_id = cases.at(0).case_id();
   auto five = [](const std::string&) { return 5; };
   ASSERT_OK_AND_ASSIGN(int reviewed,
-                       ReviewAll(reviewers, call.call_id(), kProgram, calls::v1::REVIEW_STAGE_DOCUMENT, five));
+                       ReviewAll(api(), reviewers, call.call_id(), kProgram, calls::v1::REVIEW_STAGE_DOCUMENT, five));
   EXPECT_EQ(reviewed, 2);
-  ASSERT_OK(Shortlist(po, case_id).status());
+  ASSERT_OK(Shortlist(api(), po, case_id).status());
   reviews::v1::SolveAssignmentRequest solve;
   solve.set_stage(calls::v1::REVIEW_STAGE_INTERVIEW);
   solve.set_idempotency_key("satreps-solve-interview");
@@ -377,10 +372,10 @@ TEST_F(E2eTest, SatrepsProjectIsHeldUntilTheRecordOfDiscussions) {
                                      po, "/v1/calls/" + call.call_id() + "/review-assignments:solve", solve));
   EXPECT_EQ(run.run().fully_covered(), 1);
   ASSERT_OK_AND_ASSIGN(reviewed,
-                       ReviewAll(reviewers, call.call_id(), kProgram, calls::v1::REVIEW_STAGE_INTERVIEW, five));
+                       ReviewAll(api(), reviewers, call.call_id(), kProgram, calls::v1::REVIEW_STAGE_INTERVIEW, five));
   EXPECT_EQ(reviewed, 2);
-  ASSERT_OK(Shortlist(po, case_id).status());
-  ASSERT_OK(Decide(po, case_id, true, "相手国の要請と合致 / matches the partner government's request").status());
+  ASSERT_OK(Shortlist(api(), po, case_id).status());
+  ASSERT_OK(Decide(api(), po, case_id, true, "相手国の要請と合致 / matches the partner government's request").status());
 
   // JICA adopts too; the adoption waits for the R/D.
   const std::string proposal_path = JointCallPath(joint) + "/proposals/" + id;
@@ -407,7 +402,7 @@ TEST_F(E2eTest, SatrepsProjectIsHeldUntilTheRecordOfDiscussions) {
   // The R/D signed by JICA and the partner government releases it.
   intl::RecordRecordOfDiscussionsRequest rd;
   rd.mutable_record_of_discussions()->set_reference("R/D JICA-ID 2026-07");
-  *rd.mutable_record_of_discussions()->mutable_signed_at() = Ts(absl::Now() - absl::Hours(2));
+  *rd.mutable_record_of_discussions()->mutable_signed_at() = ToTimestamp(absl::Now() - absl::Hours(2));
   rd.mutable_record_of_discussions()->add_signatories("JICA Indonesia Office");
   rd.mutable_record_of_discussions()->add_signatories("Ministry of Research and Technology");
   rd.set_idempotency_key("satreps-rd");
@@ -419,10 +414,10 @@ TEST_F(E2eTest, SatrepsProjectIsHeldUntilTheRecordOfDiscussions) {
   EXPECT_TRUE(released.decision().has_published_at());
   EXPECT_EQ(released.record_of_discussions().reference(), "R/D JICA-ID 2026-07");
 
-  ASSERT_OK_AND_ASSIGN(auto project, WaitForProject(po, kProgram, app.application_id()));
+  ASSERT_OK_AND_ASSIGN(auto project, WaitForProject(api(), po, kProgram, app.application_id()));
   EXPECT_TRUE(project.joint_call());
   EXPECT_EQ(project.research_period().months(), 36);
-  ASSERT_OK(WaitForAllocations(finance, project.project_id(), [&](const auto& list) {
+  ASSERT_OK(WaitForAllocations(api(), finance, project.project_id(), [&](const auto& list) {
               return AllocationsMatchPlan(list, app, 30, true);
             }).status());
 
