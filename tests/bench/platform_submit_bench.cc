@@ -87,16 +87,18 @@ int main() {
   std::vector<std::string> drafts(total);
   std::vector<std::unique_ptr<e2e::Api>> apis;
   for (int c = 0; c < kClients; ++c) apis.push_back(std::make_unique<e2e::Api>(p.gateway_port()));
-  const auto drafted = tane::bench::RunClosedLoop(kClients, total, absl::InfiniteDuration(), [&](int c, int64_t i) -> absl::Status {
-    auto draft = e2e::Draft(*apis[c], applicants[i], call->call_id(),
-                            e2e::CrestApplication(absl::StrCat("ベンチマーク提案 ", i),
-                                                  e2e::Researcher(ResearcherId(2 * i), "研究 太郎", "https://ror.org/057zh3y96"),
-                                                  e2e::Researcher(ResearcherId(2 * i + 1), "研究 次郎", "https://ror.org/02kpeqv85"),
-                                                  fy));
-    if (!draft.ok()) return draft.status();
-    drafts[i] = draft->application_id();
-    return absl::OkStatus();
-  });
+  const auto drafted =
+      tane::bench::RunClosedLoop(kClients, total, absl::InfiniteDuration(), [&](int c, int64_t i) -> absl::Status {
+        auto draft =
+            e2e::Draft(*apis[c], applicants[i], call->call_id(),
+                       e2e::CrestApplication(
+                           absl::StrCat("ベンチマーク提案 ", i),
+                           e2e::Researcher(ResearcherId(2 * i), "研究 太郎", "https://ror.org/057zh3y96"),
+                           e2e::Researcher(ResearcherId(2 * i + 1), "研究 次郎", "https://ror.org/02kpeqv85"), fy));
+        if (!draft.ok()) return draft.status();
+        drafts[i] = draft->application_id();
+        return absl::OkStatus();
+      });
   if (drafted.errors > 0) return Fail(absl::InternalError(absl::StrCat(drafted.errors, " drafts failed")));
 
   // gRPC direct: the second half of the drafts, a connection per client.
@@ -107,18 +109,19 @@ int main() {
     stubs.push_back(tane::calls::v1::CallsService::NewStub(grpc::CreateCustomChannel(
         absl::StrCat("127.0.0.1:", p.grpc_port("calls")), grpc::InsecureChannelCredentials(), args)));
   }
-  const auto grpc_run = tane::bench::RunClosedLoop(kClients, kSubmitsEachWay, absl::InfiniteDuration(), [&](int c, int64_t i) -> absl::Status {
-    const int64_t n = kSubmitsEachWay + i;
-    grpc::ClientContext context;
-    tane::runtime::AttachIdentity(context, {applicants[n].subject, "applicant", ""}, "");
-    tane::calls::v1::SubmitApplicationRequest request;
-    request.set_application_id(drafts[n]);
-    request.set_idempotency_key(absl::StrCat("grpc-submit-", n));
-    tane::calls::v1::Application submitted;
-    const grpc::Status status = stubs[c]->SubmitApplication(&context, request, &submitted);
-    if (!status.ok()) return absl::InternalError(absl::StrCat("SubmitApplication: ", status.error_message()));
-    return absl::OkStatus();
-  });
+  const auto grpc_run = tane::bench::RunClosedLoop(
+      kClients, kSubmitsEachWay, absl::InfiniteDuration(), [&](int c, int64_t i) -> absl::Status {
+        const int64_t n = kSubmitsEachWay + i;
+        grpc::ClientContext context;
+        tane::runtime::AttachIdentity(context, {applicants[n].subject, "applicant", ""}, "");
+        tane::calls::v1::SubmitApplicationRequest request;
+        request.set_application_id(drafts[n]);
+        request.set_idempotency_key(absl::StrCat("grpc-submit-", n));
+        tane::calls::v1::Application submitted;
+        const grpc::Status status = stubs[c]->SubmitApplication(&context, request, &submitted);
+        if (!status.ok()) return absl::InternalError(absl::StrCat("SubmitApplication: ", status.error_message()));
+        return absl::OkStatus();
+      });
   if (grpc_run.errors > 0) return Fail(absl::InternalError(absl::StrCat(grpc_run.errors, " gRPC submits failed")));
 
   // HTTP through the gateway: the first half.

@@ -70,9 +70,9 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   std::vector<reviews::v1::Reviewer> pool;
   for (const auto& [reviewer, institution] : std::vector<std::pair<Caller, std::string>>{
            {reviewers[0], kTokyo}, {reviewers[1], kNagoya}, {reviewers[2], kKyushu}, {reviewers[3], kHokkaido}}) {
-    const std::vector<std::string> keywords =
-        reviewer.subject == reviewers[0].subject ? std::vector<std::string>{"フォノン", "熱輸送"}
-                                                 : std::vector<std::string>{"フォノン"};
+    const std::vector<std::string> keywords = reviewer.subject == reviewers[0].subject
+                                                  ? std::vector<std::string>{"フォノン", "熱輸送"}
+                                                  : std::vector<std::string>{"フォノン"};
     ASSERT_OK_AND_ASSIGN(auto r, CreateReviewer(api(), op, reviewer, {section}, keywords, institution));
     pool.push_back(r);
   }
@@ -82,10 +82,9 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   const auto pi_a = Researcher("31000001", "種 花子", kTokyo);
   const auto pi_b = Researcher("31000011", "芽 次郎", kOsaka);
   const auto pi_c = Researcher("31000021", "葉 三郎", kTohoku);
-  ASSERT_OK_AND_ASSIGN(
-      auto draft_a, Draft(api(), applicant_a, call.call_id(),
-                          CrestApplication("ナノスケール熱輸送の分光学的制御", pi_a,
-                                           Researcher("31000002", "根 太郎", kKyoto), fy)));
+  ASSERT_OK_AND_ASSIGN(auto draft_a, Draft(api(), applicant_a, call.call_id(),
+                                           CrestApplication("ナノスケール熱輸送の分光学的制御", pi_a,
+                                                            Researcher("31000002", "根 太郎", kKyoto), fy)));
   ASSERT_OK_AND_ASSIGN(auto draft_b, Draft(api(), applicant_b, call.call_id(),
                                            CrestApplication("界面熱抵抗の原子スケール設計", pi_b,
                                                             Researcher("31000012", "茎 四郎", kOsaka), fy)));
@@ -100,10 +99,9 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   bad.set_pi_effort_percent(0);
   bad.mutable_budget_plan(4)->set_fiscal_year(fy + 7);
   ASSERT_OK_AND_ASSIGN(auto draft_c, Draft(api(), applicant_c, call.call_id(), bad));
-  ASSERT_OK_AND_ASSIGN(
-      const ApiError refused,
-      api().Error(400, applicant_c, "POST", "/v1/applications/" + draft_c.application_id() + ":submit",
-                  R"({"idempotencyKey":"submit-c-1"})"));
+  ASSERT_OK_AND_ASSIGN(const ApiError refused,
+                       api().Error(400, applicant_c, "POST", "/v1/applications/" + draft_c.application_id() + ":submit",
+                                   R"({"idempotencyKey":"submit-c-1"})"));
   EXPECT_EQ(refused.code, "INVALID_ARGUMENT");
   EXPECT_THAT(refused.fields(),
               UnorderedElementsAre("research_period_months", "pi_effort_percent", "budget_plan[4].fiscal_year"))
@@ -116,12 +114,13 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   // C fixes the draft (PATCH with an update mask) and submits.
   auto fixed = CrestApplication("熱スイッチ材料の探索", pi_c, Researcher("31000022", "花 五郎", kTohoku), fy);
   fixed.set_application_id(draft_c.application_id());
-  ASSERT_OK_AND_ASSIGN(auto patched,
-                       api().Call<calls::v1::Application>(
-                           applicant_c, "PATCH",
-                           absl::StrCat("/v1/applications/", draft_c.application_id(),
-                                        "?updateMask=researchPeriodMonths,piEffortPercent,budgetPlan&idempotencyKey=fix-c"),
-                           fixed));
+  ASSERT_OK_AND_ASSIGN(
+      auto patched,
+      api().Call<calls::v1::Application>(
+          applicant_c, "PATCH",
+          absl::StrCat("/v1/applications/", draft_c.application_id(),
+                       "?updateMask=researchPeriodMonths,piEffortPercent,budgetPlan&idempotencyKey=fix-c"),
+          fixed));
   EXPECT_EQ(patched.research_period_months(), kPeriodMonths);
   ASSERT_OK_AND_ASSIGN(const auto app_c, Submit(api(), applicant_c, draft_c.application_id()));
 
@@ -154,8 +153,7 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
                        api().Get<reviews::v1::CallReview>(po, "/v1/calls/" + call.call_id() + "/review"));
   EXPECT_EQ(call_review.state(), reviews::v1::CALL_REVIEW_STATE_CLOSED);
   EXPECT_EQ(call_review.expected_cases(), 3);
-  EXPECT_THAT(call_review.stages(),
-              ElementsAre(calls::v1::REVIEW_STAGE_DOCUMENT, calls::v1::REVIEW_STAGE_INTERVIEW));
+  EXPECT_THAT(call_review.stages(), ElementsAre(calls::v1::REVIEW_STAGE_DOCUMENT, calls::v1::REVIEW_STAGE_INTERVIEW));
 
   // 4. Reviewers score the documents: A best, then B, then C.
   const std::map<std::string, int> document_scores = {
@@ -177,7 +175,8 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   EXPECT_EQ(to_interview_a.stage(), calls::v1::REVIEW_STAGE_INTERVIEW);
   ASSERT_OK_AND_ASSIGN(auto to_interview_b, Shortlist(api(), po, case_b->case_id()));
   EXPECT_EQ(to_interview_b.stage(), calls::v1::REVIEW_STAGE_INTERVIEW);
-  ASSERT_OK_AND_ASSIGN(auto rejected_c, Decide(api(), po, case_c->case_id(), false, "独創性が不足 / not original enough"));
+  ASSERT_OK_AND_ASSIGN(auto rejected_c,
+                       Decide(api(), po, case_c->case_id(), false, "独創性が不足 / not original enough"));
   EXPECT_EQ(rejected_c.decision().stage(), calls::v1::REVIEW_STAGE_DOCUMENT);
 
   reviews::v1::SolveAssignmentRequest solve;
@@ -207,11 +206,12 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   ASSERT_OK_AND_ASSIGN(auto adopted, Decide(api(), po, case_a->case_id(), true, reason));
   EXPECT_EQ(adopted.decision().stage(), calls::v1::REVIEW_STAGE_INTERVIEW);
   EXPECT_FALSE(adopted.decision().departs_from_ranking());
-  ASSERT_OK_AND_ASSIGN(auto rejected_b, Decide(api(), po, case_b->case_id(), false, "計画の具体性 / plan not concrete"));
+  ASSERT_OK_AND_ASSIGN(auto rejected_b,
+                       Decide(api(), po, case_b->case_id(), false, "計画の具体性 / plan not concrete"));
   EXPECT_FALSE(rejected_b.decision().departs_from_ranking());  // B ranked below A at the interview
 
-  ASSERT_OK_AND_ASSIGN(auto feedback_c,
-                       api().Expect(200, applicant_c, "GET", "/v1/applications/" + app_c.application_id() + "/feedback"));
+  ASSERT_OK_AND_ASSIGN(auto feedback_c, api().Expect(200, applicant_c, "GET",
+                                                     "/v1/applications/" + app_c.application_id() + "/feedback"));
   reviews::v1::Feedback feedback;
   ASSERT_OK(ParseJson(feedback_c.body, &feedback));
   EXPECT_FALSE(feedback.adopted());
@@ -234,15 +234,16 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
 
   // ... and funds reserves its plan, direct + 30% indirect a year.
   const std::map<int, int64_t> direct = DirectByYear(app_a);
-  ASSERT_OK(WaitForAllocations(api(), finance, project.project_id(),
-                               [&](const auto& list) { return AllocationsMatchPlan(list, app_a, 30, true); })
-                .status());
+  ASSERT_OK(WaitForAllocations(api(), finance, project.project_id(), [&](const auto& list) {
+              return AllocationsMatchPlan(list, app_a, 30, true);
+            }).status());
 
   // 8. Contracts and activation; the reservation is booked.
   ASSERT_OK_AND_ASSIGN(project, ContractAndActivate(api(), op, project));
   ASSERT_OK_AND_ASSIGN(auto allocations,
-                       WaitForAllocations(api(), finance, project.project_id(),
-                                          [&](const auto& list) { return AllocationsMatchPlan(list, app_a, 30, false); }));
+                       WaitForAllocations(api(), finance, project.project_id(), [&](const auto& list) {
+                         return AllocationsMatchPlan(list, app_a, 30, false);
+                       }));
   ASSERT_OK_AND_ASSIGN(auto budget_report,
                        api().Get<funds::v1::ProgramBudgetReport>(
                            finance, absl::StrCat("/v1/programs/", kProgram, "/budget-report?fromFiscalYear=", fy,

@@ -125,7 +125,7 @@ intl::JointCall JointCallFor(const calls::v1::Call& call, intl::JointCallType ty
   j.set_type(type);
   j.set_review_model(intl::JOINT_REVIEW_MODEL_PARALLEL);
   j.mutable_agreement()->set_kind(type == intl::JOINT_CALL_TYPE_SATREPS ? intl::AGREEMENT_KIND_RECORD_OF_DISCUSSIONS
-                                                                         : intl::AGREEMENT_KIND_MOU);
+                                                                        : intl::AGREEMENT_KIND_MOU);
   j.mutable_agreement()->set_reference(reference);
   j.mutable_agreement()->set_title("Agreement " + reference);
   *j.mutable_agreement()->mutable_signed_at() = ToTimestamp(absl::Now() - absl::Hours(24 * 90));
@@ -151,9 +151,9 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   // The partner agencies, the call and its joint call with ANR.
   for (const auto& agency : {Agency("ANR", "Agence nationale de la recherche", "FR", "EUR"),
                              Agency("DFG", "Deutsche Forschungsgemeinschaft", "DE", "EUR")}) {
-    ASSERT_OK_AND_ASSIGN(auto created, api().Post<intl::PartnerAgency>(
-                                           op, "/v1/partner-agencies?idempotencyKey=agency-" + agency.agency_code(),
-                                           agency));
+    ASSERT_OK_AND_ASSIGN(auto created,
+                         api().Post<intl::PartnerAgency>(
+                             op, "/v1/partner-agencies?idempotencyKey=agency-" + agency.agency_code(), agency));
     EXPECT_EQ(created.agency_code(), agency.agency_code());
   }
   ASSERT_OK_AND_ASSIGN(const calls::v1::Call call,
@@ -168,22 +168,23 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   EXPECT_FALSE(joint.joint_call_id().empty());
   EXPECT_EQ(joint.partner_agency(), "ANR");
 
-  for (const Caller& r : reviewers) ASSERT_OK(CreateReviewer(api(), op, r, {}, {keyword}, "https://ror.org/04chrp450").status());
+  for (const Caller& r : reviewers)
+    ASSERT_OK(CreateReviewer(api(), op, r, {}, {keyword}, "https://ror.org/04chrp450").status());
 
   // Applicants on both sides under the same joint proposal ids.
   const std::string id_1 = "JPFR-QS-001";
   const std::string id_2 = "JPFR-QS-002";
-  ASSERT_OK_AND_ASSIGN(auto draft_1, Draft(api(), applicant_1, call.call_id(),
-                                           JstApplication("量子もつれ光による生体計測", "41000001", id_1, keyword, 24,
-                                                          2, 20'000'000)));
-  ASSERT_OK_AND_ASSIGN(auto draft_2, Draft(api(), applicant_2, call.call_id(),
-                                           JstApplication("量子センサの小型化", "41000002", id_2, keyword, 24, 2,
-                                                          15'000'000)));
+  ASSERT_OK_AND_ASSIGN(
+      auto draft_1, Draft(api(), applicant_1, call.call_id(),
+                          JstApplication("量子もつれ光による生体計測", "41000001", id_1, keyword, 24, 2, 20'000'000)));
+  ASSERT_OK_AND_ASSIGN(auto draft_2,
+                       Draft(api(), applicant_2, call.call_id(),
+                             JstApplication("量子センサの小型化", "41000002", id_2, keyword, 24, 2, 15'000'000)));
   ASSERT_OK_AND_ASSIGN(const auto app_1, Submit(api(), applicant_1, draft_1.application_id()));
   ASSERT_OK_AND_ASSIGN(const auto app_2, Submit(api(), applicant_2, draft_2.application_id()));
   const common::v1::Money requested = Money("EUR", 45'000'000);
-  for (const auto& [id, reference] : std::vector<std::pair<std::string, std::string>>{{id_1, "ANR-26-QS-01"},
-                                                                                     {id_2, "ANR-26-QS-02"}}) {
+  for (const auto& [id, reference] :
+       std::vector<std::pair<std::string, std::string>>{{id_1, "ANR-26-QS-01"}, {id_2, "ANR-26-QS-02"}}) {
     ASSERT_OK_AND_ASSIGN(auto filed,
                          api().Post<intl::PartnerJointProposal>(
                              anr, JointCallPath(joint) + "/partner-proposals?idempotencyKey=file-" + reference,
@@ -191,11 +192,10 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
     EXPECT_EQ(filed.joint_proposal_id(), id);
     EXPECT_EQ(filed.partner().proposal().partner_reference_id(), reference);
   }
-  ASSERT_OK_AND_ASSIGN(auto matching,
-                       Eventually<intl::MatchingReport>("both joint proposals matched", [&] {
+  ASSERT_OK_AND_ASSIGN(auto matching, Eventually<intl::MatchingReport>("both joint proposals matched", [&] {
                          auto report = api().Get<intl::MatchingReport>(po, JointCallPath(joint) + "/matching");
-                         if (report.ok() && report->matched() != 2) return absl::StatusOr<intl::MatchingReport>(
-                             absl::UnavailableError(report->DebugString()));
+                         if (report.ok() && report->matched() != 2)
+                           return absl::StatusOr<intl::MatchingReport>(absl::UnavailableError(report->DebugString()));
                          return report;
                        }));
   EXPECT_EQ(matching.matching_rate_bp(), 10000);
@@ -204,8 +204,8 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   // Partner isolation: ANR sees its joint call; DFG sees nothing of it.
   ASSERT_OK_AND_ASSIGN(auto anr_calls, api().Get<intl::ListJointCallsResponse>(anr, "/v1/joint-calls"));
   EXPECT_THAT(anr_calls.joint_calls(), Each(Property(&intl::JointCall::partner_agency, "ANR")));
-  EXPECT_THAT(anr_calls.joint_calls(), ::testing::Contains(Property(&intl::JointCall::joint_call_id,
-                                                                    joint.joint_call_id())));
+  EXPECT_THAT(anr_calls.joint_calls(),
+              ::testing::Contains(Property(&intl::JointCall::joint_call_id, joint.joint_call_id())));
   ASSERT_OK_AND_ASSIGN(auto dfg_calls, api().Get<intl::ListJointCallsResponse>(dfg, "/v1/joint-calls"));
   EXPECT_THAT(dfg_calls.joint_calls(), IsEmpty());
   struct Refusal {
@@ -232,11 +232,12 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   // The JST side: close, review, decide.
   ASSERT_OK(LoadBudgets(api(), finance, kProgram, {CurrentFiscalYear(), CurrentFiscalYear() + 1}, kBudgetPerYear));
   ASSERT_OK(CloseCall(api(), op, call.call_id()).status());
-  ASSERT_OK_AND_ASSIGN(auto cases, WaitForAssignments(api(), po, call.call_id(), 2, calls::v1::REVIEW_STAGE_DOCUMENT, 2));
+  ASSERT_OK_AND_ASSIGN(auto cases,
+                       WaitForAssignments(api(), po, call.call_id(), 2, calls::v1::REVIEW_STAGE_DOCUMENT, 2));
   const std::map<std::string, int> scores = {{app_1.application_id(), 5}, {app_2.application_id(), 2}};
-  ASSERT_OK_AND_ASSIGN(const int reviewed, ReviewAll(api(), reviewers, call.call_id(), kProgram,
-                                                     calls::v1::REVIEW_STAGE_DOCUMENT,
-                                                     [&](const std::string& id) { return scores.at(id); }));
+  ASSERT_OK_AND_ASSIGN(const int reviewed,
+                       ReviewAll(api(), reviewers, call.call_id(), kProgram, calls::v1::REVIEW_STAGE_DOCUMENT,
+                                 [&](const std::string& id) { return scores.at(id); }));
   EXPECT_EQ(reviewed, 4);
   const auto* case_1 = CaseOf(cases, app_1.application_id());
   const auto* case_2 = CaseOf(cases, app_2.application_id());
@@ -249,24 +250,23 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   ASSERT_OK(Decide(api(), po, case_2->case_id(), false, "日本側で不採択 / not adopted on the JST side").status());
 
   // ANR sees the JST decisions (its agreement shares them), never the reasons.
-  ASSERT_OK_AND_ASSIGN(auto partner_view,
-                       Eventually<intl::ListPartnerJointProposalsResponse>("the JST decisions in ANR's view", [&] {
-                         auto view = api().Get<intl::ListPartnerJointProposalsResponse>(
-                             anr, "/v1/partner/joint-calls/" + joint.joint_call_id() + "/proposals");
-                         if (!view.ok()) return view;
-                         for (const auto& p : view->joint_proposals()) {
-                           if (p.jst().decision() == intl::SIDE_DECISION_UNSPECIFIED) {
-                             return absl::StatusOr<intl::ListPartnerJointProposalsResponse>(
-                                 absl::UnavailableError(p.DebugString()));
-                           }
-                         }
-                         return view;
-                       }));
+  ASSERT_OK_AND_ASSIGN(
+      auto partner_view, Eventually<intl::ListPartnerJointProposalsResponse>("the JST decisions in ANR's view", [&] {
+        auto view = api().Get<intl::ListPartnerJointProposalsResponse>(
+            anr, "/v1/partner/joint-calls/" + joint.joint_call_id() + "/proposals");
+        if (!view.ok()) return view;
+        for (const auto& p : view->joint_proposals()) {
+          if (p.jst().decision() == intl::SIDE_DECISION_UNSPECIFIED) {
+            return absl::StatusOr<intl::ListPartnerJointProposalsResponse>(absl::UnavailableError(p.DebugString()));
+          }
+        }
+        return view;
+      }));
   ASSERT_EQ(partner_view.joint_proposals_size(), 2);
   EXPECT_EQ(partner_view.joint_proposals(0).jst().decision(), intl::SIDE_DECISION_ADOPTED);
   EXPECT_EQ(partner_view.joint_proposals(1).jst().decision(), intl::SIDE_DECISION_REJECTED);
-  ASSERT_OK_AND_ASSIGN(auto raw_view, api().Expect(200, anr, "GET",
-                                                   "/v1/partner/joint-calls/" + joint.joint_call_id() + "/proposals"));
+  ASSERT_OK_AND_ASSIGN(
+      auto raw_view, api().Expect(200, anr, "GET", "/v1/partner/joint-calls/" + joint.joint_call_id() + "/proposals"));
   EXPECT_THAT(raw_view.body, Not(HasSubstr("日本側審査で最上位")));
   EXPECT_THAT(raw_view.body, Not(HasSubstr("41000001")));  // e-Rad numbers are never shared
 
@@ -282,13 +282,15 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
                                            PartnerDecision(intl::SIDE_DECISION_ADOPTED, "ANR-AWD-2", &approved)));
   EXPECT_EQ(decided_2.decision().outcome(), intl::JOINT_OUTCOME_REJECTED_BY_JST);
   // The same decision again changes nothing; a contradicting one is refused.
-  ASSERT_OK(api().Post<intl::PartnerJointProposal>(anr, JointCallPath(joint) + "/proposals/" + id_1 + "/partner-decision",
-                                                   PartnerDecision(intl::SIDE_DECISION_ADOPTED, "ANR-AWD-1", &approved))
+  ASSERT_OK(api()
+                .Post<intl::PartnerJointProposal>(anr,
+                                                  JointCallPath(joint) + "/proposals/" + id_1 + "/partner-decision",
+                                                  PartnerDecision(intl::SIDE_DECISION_ADOPTED, "ANR-AWD-1", &approved))
                 .status());
   auto contradiction = PartnerDecision(intl::SIDE_DECISION_REJECTED, "ANR-AWD-1-REVERSED", nullptr);
-  ASSERT_OK_AND_ASSIGN(auto refused, api().Error(409, anr, "POST",
-                                                 JointCallPath(joint) + "/proposals/" + id_1 + "/partner-decision",
-                                                 contradiction));
+  ASSERT_OK_AND_ASSIGN(
+      auto refused,
+      api().Error(409, anr, "POST", JointCallPath(joint) + "/proposals/" + id_1 + "/partner-decision", contradiction));
   EXPECT_EQ(refused.code, "FAILED_PRECONDITION");
   ASSERT_OK_AND_ASSIGN(auto decisions,
                        api().Get<intl::ListJointDecisionsResponse>(anr, JointCallPath(joint) + "/decisions"));
@@ -308,8 +310,8 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   ASSERT_OK(WaitForAllocations(api(), finance, project.project_id(), [&](const auto& list) {
               return AllocationsMatchPlan(list, app_1, 30, false);
             }).status());
-  ASSERT_OK_AND_ASSIGN(auto program_projects,
-                       api().Get<projects::v1::ListProjectsResponse>(po, std::string("/v1/projects?programId=") + kProgram));
+  ASSERT_OK_AND_ASSIGN(auto program_projects, api().Get<projects::v1::ListProjectsResponse>(
+                                                  po, std::string("/v1/projects?programId=") + kProgram));
   int of_this_call = 0;
   for (const auto& p : program_projects.projects()) of_this_call += p.call_id() == call.call_id();
   EXPECT_EQ(of_this_call, 1);
@@ -327,19 +329,22 @@ TEST_F(E2eTest, SatrepsProjectIsHeldUntilTheRecordOfDiscussions) {
   const std::vector<Caller> reviewers = {As("reviewer", "satreps-reviewer-1"), As("reviewer", "satreps-reviewer-2")};
   const std::string keyword = "防災-satreps";
 
-  ASSERT_OK(api().Post<intl::PartnerAgency>(op, "/v1/partner-agencies?idempotencyKey=agency-JICA",
-                                            Agency("JICA", "Japan International Cooperation Agency", "JP", "JPY"))
+  ASSERT_OK(api()
+                .Post<intl::PartnerAgency>(op, "/v1/partner-agencies?idempotencyKey=agency-JICA",
+                                           Agency("JICA", "Japan International Cooperation Agency", "JP", "JPY"))
                 .status());
-  ASSERT_OK_AND_ASSIGN(const calls::v1::Call call,
-                       OpenCall(api(), op, "satreps-e2e",
-                                InternationalCall(kProgram, "JICA", "SATREPS 防災分野 研究提案募集",
-                                                  {calls::v1::REVIEW_STAGE_DOCUMENT, calls::v1::REVIEW_STAGE_INTERVIEW})));
-  ASSERT_OK_AND_ASSIGN(const intl::JointCall joint,
-                       api().Post<intl::JointCall>(
-                           op, "/v1/joint-calls?idempotencyKey=satreps-joint",
-                           JointCallFor(call, intl::JOINT_CALL_TYPE_SATREPS, "JST-JICA SATREPS 2026")));
+  ASSERT_OK_AND_ASSIGN(
+      const calls::v1::Call call,
+      OpenCall(api(), op, "satreps-e2e",
+               InternationalCall(kProgram, "JICA", "SATREPS 防災分野 研究提案募集",
+                                 {calls::v1::REVIEW_STAGE_DOCUMENT, calls::v1::REVIEW_STAGE_INTERVIEW})));
+  ASSERT_OK_AND_ASSIGN(
+      const intl::JointCall joint,
+      api().Post<intl::JointCall>(op, "/v1/joint-calls?idempotencyKey=satreps-joint",
+                                  JointCallFor(call, intl::JOINT_CALL_TYPE_SATREPS, "JST-JICA SATREPS 2026")));
   EXPECT_EQ(joint.type(), intl::JOINT_CALL_TYPE_SATREPS);
-  for (const Caller& r : reviewers) ASSERT_OK(CreateReviewer(api(), op, r, {}, {keyword}, "https://ror.org/00p4k0j84").status());
+  for (const Caller& r : reviewers)
+    ASSERT_OK(CreateReviewer(api(), op, r, {}, {keyword}, "https://ror.org/00p4k0j84").status());
 
   const std::string id = "SATREPS-ID-001";
   ASSERT_OK_AND_ASSIGN(auto draft, Draft(api(), applicant, call.call_id(),
@@ -350,15 +355,17 @@ TEST_F(E2eTest, SatrepsProjectIsHeldUntilTheRecordOfDiscussions) {
   partner_side.mutable_satreps()->set_requesting_country_code("ID");
   partner_side.mutable_satreps()->set_requesting_ministry("Ministry of Research and Technology");
   partner_side.mutable_satreps()->set_oda_request_reference("ODA-ID-2026-113");
-  ASSERT_OK(api().Post<intl::PartnerJointProposal>(
-                     jica, JointCallPath(joint) + "/partner-proposals?idempotencyKey=file-satreps", partner_side)
+  ASSERT_OK(api()
+                .Post<intl::PartnerJointProposal>(
+                    jica, JointCallPath(joint) + "/partner-proposals?idempotencyKey=file-satreps", partner_side)
                 .status());
 
   // The JST side: document and interview review, adoption.
-  ASSERT_OK(LoadBudgets(api(), finance, kProgram, {CurrentFiscalYear(), CurrentFiscalYear() + 1, CurrentFiscalYear() + 2},
-                        kBudgetPerYear));
+  ASSERT_OK(LoadBudgets(api(), finance, kProgram,
+                        {CurrentFiscalYear(), CurrentFiscalYear() + 1, CurrentFiscalYear() + 2}, kBudgetPerYear));
   ASSERT_OK(CloseCall(api(), op, call.call_id()).status());
-  ASSERT_OK_AND_ASSIGN(auto cases, WaitForAssignments(api(), po, call.call_id(), 1, calls::v1::REVIEW_STAGE_DOCUMENT, 2));
+  ASSERT_OK_AND_ASSIGN(auto cases,
+                       WaitForAssignments(api(), po, call.call_id(), 1, calls::v1::REVIEW_STAGE_DOCUMENT, 2));
   const std::string case_id = cases.at(0).case_id();
   auto five = [](const std::string&) { return 5; };
   ASSERT_OK_AND_ASSIGN(int reviewed,
@@ -406,8 +413,8 @@ TEST_F(E2eTest, SatrepsProjectIsHeldUntilTheRecordOfDiscussions) {
   rd.mutable_record_of_discussions()->add_signatories("JICA Indonesia Office");
   rd.mutable_record_of_discussions()->add_signatories("Ministry of Research and Technology");
   rd.set_idempotency_key("satreps-rd");
-  ASSERT_OK_AND_ASSIGN(auto released, api().Post<intl::PartnerJointProposal>(
-                                          jica, proposal_path + "/record-of-discussions", rd));
+  ASSERT_OK_AND_ASSIGN(auto released,
+                       api().Post<intl::PartnerJointProposal>(jica, proposal_path + "/record-of-discussions", rd));
   EXPECT_EQ(released.state(), intl::JOINT_PROPOSAL_STATE_DECIDED);
   EXPECT_EQ(released.decision().outcome(), intl::JOINT_OUTCOME_ADOPTED);
   EXPECT_FALSE(released.decision().held_for_record_of_discussions());

@@ -66,12 +66,9 @@ TEST_F(E2eTest, OpenApiDocumentDescribesEveryService) {
   EXPECT_EQ(openapi.fields().at("openapi").string_value(), "3.0.3");
   // One request per service through a route the document must describe.
   const std::vector<std::pair<std::string, std::string>> routes = {
-      {"GET", "/v1/programs/crest"},
-      {"GET", "/v1/calls/c-1/review-cases"},
-      {"GET", "/v1/projects/p-1"},
-      {"GET", "/v1/projects/p-1/allocations/2026"},
-      {"GET", "/v1/joint-calls/j-1"},
-      {"POST", "/v1/applications/a-1:submit"},
+      {"GET", "/v1/programs/crest"},  {"GET", "/v1/calls/c-1/review-cases"},
+      {"GET", "/v1/projects/p-1"},    {"GET", "/v1/projects/p-1/allocations/2026"},
+      {"GET", "/v1/joint-calls/j-1"}, {"POST", "/v1/applications/a-1:submit"},
   };
   EXPECT_THAT(Undocumented(openapi, routes), IsEmpty());
   EXPECT_THAT(Undocumented(openapi, {{"GET", "/v1/no-such-collection"}, {"DELETE", "/v1/calls/c-1"}}),

@@ -54,15 +54,16 @@ int main() {
   // effort rule passes for all of them.
   const int total = kClients * kSubmitsPerClient;
   std::vector<std::string> drafts(total);
-  const auto drafted = tane::bench::RunClosedLoop(kClients, total, absl::InfiniteDuration(), [&](int, int64_t i) -> absl::Status {
-    auto draft = tane::calls::testing::Draft(
-        stub, Applicant(absl::StrCat("bench-", i)), call->call_id(),
-        tane::calls::testing::CrestApplicationOf(tane::calls::testing::Researcher(10000000 + i),
-                                                 tane::calls::testing::Researcher(50000000 + i)));
-    if (!draft.ok()) return draft.status();
-    drafts[i] = draft->application_id();
-    return absl::OkStatus();
-  });
+  const auto drafted =
+      tane::bench::RunClosedLoop(kClients, total, absl::InfiniteDuration(), [&](int, int64_t i) -> absl::Status {
+        auto draft = tane::calls::testing::Draft(
+            stub, Applicant(absl::StrCat("bench-", i)), call->call_id(),
+            tane::calls::testing::CrestApplicationOf(tane::calls::testing::Researcher(10000000 + i),
+                                                     tane::calls::testing::Researcher(50000000 + i)));
+        if (!draft.ok()) return draft.status();
+        drafts[i] = draft->application_id();
+        return absl::OkStatus();
+      });
   if (drafted.errors > 0) return Fail(absl::InternalError("drafts failed"));
 
   // 50 clients, each its own channel (its own HTTP/2 connection), submitting
@@ -74,11 +75,12 @@ int main() {
     clients.push_back(tane::calls::v1::CallsService::NewStub(grpc::CreateCustomChannel(
         absl::StrCat("127.0.0.1:", (*replica)->port()), grpc::InsecureChannelCredentials(), args)));
   }
-  const auto run = tane::bench::RunClosedLoop(kClients, total, absl::InfiniteDuration(), [&](int c, int64_t i) -> absl::Status {
-    return tane::calls::testing::Submit(*clients[c], Applicant(absl::StrCat("bench-", i)), drafts[i],
-                                        absl::StrCat("submit-", i))
-        .status();
-  });
+  const auto run =
+      tane::bench::RunClosedLoop(kClients, total, absl::InfiniteDuration(), [&](int c, int64_t i) -> absl::Status {
+        return tane::calls::testing::Submit(*clients[c], Applicant(absl::StrCat("bench-", i)), drafts[i],
+                                            absl::StrCat("submit-", i))
+            .status();
+      });
   if (run.errors > 0) return Fail(absl::InternalError(absl::StrCat(run.errors, " submits failed")));
 
   // redis-benchmark against a Redis fixture with the same settings.

@@ -97,9 +97,9 @@ absl::StatusOr<Reply> Api::Expect(int status, const Caller& who, const std::stri
   auto reply = Send(who, method, target, body);
   if (!reply.ok()) return reply.status();
   if (reply->status != status) {
-    return absl::FailedPreconditionError(absl::StrCat(method, " ", target, " as ", who.Describe(), " answered ",
-                                                      reply->status, " (expected ", status, ")\n  request: ",
-                                                      Shorten(body.json()), "\n  response: ", Shorten(reply->body)));
+    return absl::FailedPreconditionError(
+        absl::StrCat(method, " ", target, " as ", who.Describe(), " answered ", reply->status, " (expected ", status,
+                     ")\n  request: ", Shorten(body.json()), "\n  response: ", Shorten(reply->body)));
   }
   return reply;
 }
@@ -114,8 +114,8 @@ absl::Status Api::CallInto(const Caller& who, const std::string& method, const s
   return absl::OkStatus();
 }
 
-absl::StatusOr<ApiError> Api::Error(int status, const Caller& who, const std::string& method,
-                                    const std::string& target, const Body& body) {
+absl::StatusOr<ApiError> Api::Error(int status, const Caller& who, const std::string& method, const std::string& target,
+                                    const Body& body) {
   auto reply = Expect(status, who, method, target, body);
   if (!reply.ok()) return reply.status();
   Struct parsed;

@@ -32,8 +32,10 @@ struct Binary {
   const char* path;
 };
 constexpr Binary kServiceBinaries[] = {
-    {"calls", TANE_E2E_CALLS_BINARY},       {"reviews", TANE_E2E_REVIEWS_BINARY},
-    {"projects", TANE_E2E_PROJECTS_BINARY}, {"funds", TANE_E2E_FUNDS_BINARY},
+    {"calls", TANE_E2E_CALLS_BINARY},
+    {"reviews", TANE_E2E_REVIEWS_BINARY},
+    {"projects", TANE_E2E_PROJECTS_BINARY},
+    {"funds", TANE_E2E_FUNDS_BINARY},
     {"international", TANE_E2E_INTERNATIONAL_BINARY},
 };
 
@@ -189,8 +191,8 @@ absl::Status Platform::Launch(const PlatformOptions& options) {
 }
 
 absl::StatusOr<Platform::Process*> Platform::StartProcess(const std::string& name, const std::string& binary,
-                                                           std::vector<std::string> args,
-                                                           std::vector<std::pair<std::string, std::string>> env) {
+                                                          std::vector<std::string> args,
+                                                          std::vector<std::pair<std::string, std::string>> env) {
   testing::ChildProcess::Options child;
   child.argv.push_back(binary);
   child.argv.insert(child.argv.end(), args.begin(), args.end());

@@ -59,10 +59,8 @@ calls::v1::Application CrestApplication(const std::string& title_ja, const calls
   return a;
 }
 
-
 absl::StatusOr<calls::v1::ResearchArea> CreateGoalAndArea(Api& api, const Caller& op, const std::string& key,
-                                                                   const std::string& program_id,
-                                                                   const Caller& supervisor) {
+                                                          const std::string& program_id, const Caller& supervisor) {
   calls::v1::StrategicGoal goal;
   goal.set_fiscal_year(CurrentFiscalYear());
   goal.set_title_ja(absl::StrCat("ナノスケール熱制御の学理と応用 (", key, ")"));
@@ -116,7 +114,7 @@ absl::StatusOr<calls::v1::Call> OpenCall(Api& api, const Caller& op, const std::
 }
 
 absl::StatusOr<calls::v1::Application> Draft(Api& api, const Caller& applicant, const std::string& call_id,
-                                                      const calls::v1::Application& application) {
+                                             const calls::v1::Application& application) {
   auto draft = api.Post<calls::v1::Application>(
       applicant,
       absl::StrCat("/v1/calls/", call_id, "/applications?idempotencyKey=draft-", applicant.subject, "-", call_id),
@@ -156,9 +154,9 @@ absl::StatusOr<calls::v1::Call> CloseCall(Api& api, const Caller& op, const std:
 // ---------------------------------------------------------------- reviews
 
 absl::StatusOr<reviews::v1::Reviewer> CreateReviewer(Api& api, const Caller& op, const Caller& who,
-                                                              const std::vector<std::string>& sections,
-                                                              const std::vector<std::string>& keywords,
-                                                              const std::string& institution_id, int max_load) {
+                                                     const std::vector<std::string>& sections,
+                                                     const std::vector<std::string>& keywords,
+                                                     const std::string& institution_id, int max_load) {
   reviews::v1::Reviewer reviewer;
   reviewer.set_subject(who.subject);
   reviewer.set_name_ja(absl::StrCat("審査 ", who.subject));
@@ -171,8 +169,8 @@ absl::StatusOr<reviews::v1::Reviewer> CreateReviewer(Api& api, const Caller& op,
   reviewer.add_languages("ja");
   reviewer.add_languages("en");
   reviewer.set_max_load_per_call(max_load);
-  auto created =
-      api.Post<reviews::v1::Reviewer>(op, absl::StrCat("/v1/reviewers?idempotencyKey=reviewer-", who.subject), reviewer);
+  auto created = api.Post<reviews::v1::Reviewer>(
+      op, absl::StrCat("/v1/reviewers?idempotencyKey=reviewer-", who.subject), reviewer);
   if (!created.ok()) return created.status();
   if (created->reviewer_id().empty() || created->subject() != who.subject) {
     return absl::InternalError(absl::StrCat("unexpected reviewer: ", created->DebugString()));
@@ -181,10 +179,8 @@ absl::StatusOr<reviews::v1::Reviewer> CreateReviewer(Api& api, const Caller& op,
 }
 
 absl::StatusOr<std::vector<reviews::v1::ReviewCase>> WaitForAssignments(Api& api, const Caller& po,
-                                                                                const std::string& call_id,
-                                                                                size_t cases,
-                                                                                calls::v1::ReviewStage stage,
-                                                                                int reviewers) {
+                                                                        const std::string& call_id, size_t cases,
+                                                                        calls::v1::ReviewStage stage, int reviewers) {
   return Eventually<std::vector<reviews::v1::ReviewCase>>(
       absl::StrCat(cases, " cases of call ", call_id, " with ", reviewers, " reviewers each in ",
                    calls::v1::ReviewStage_Name(stage)),
@@ -207,8 +203,8 @@ absl::StatusOr<std::vector<reviews::v1::ReviewCase>> WaitForAssignments(Api& api
 }
 
 absl::StatusOr<int> ReviewAll(Api& api, const std::vector<Caller>& reviewers, const std::string& call_id,
-                                       const std::string& program_id, calls::v1::ReviewStage stage,
-                                       const std::function<int(const std::string&)>& score) {
+                              const std::string& program_id, calls::v1::ReviewStage stage,
+                              const std::function<int(const std::string&)>& score) {
   int submitted = 0;
   for (const Caller& reviewer : reviewers) {
     auto form = api.Get<reviews::v1::ReviewForm>(
@@ -253,7 +249,7 @@ absl::StatusOr<reviews::v1::ReviewCase> Shortlist(Api& api, const Caller& po, co
 }
 
 absl::StatusOr<reviews::v1::ReviewCase> Decide(Api& api, const Caller& po, const std::string& case_id, bool adopted,
-                                                        const std::string& reason) {
+                                               const std::string& reason) {
   reviews::v1::DecideProposalRequest decide;
   decide.set_adopted(adopted);
   decide.set_reason(reason);
@@ -274,7 +270,7 @@ absl::StatusOr<reviews::v1::ReviewCase> Decide(Api& api, const Caller& po, const
 }
 
 const reviews::v1::ReviewCase* CaseOf(const std::vector<reviews::v1::ReviewCase>& cases,
-                                               const std::string& application_id) {
+                                      const std::string& application_id) {
   for (const auto& c : cases) {
     if (c.application_id() == application_id) return &c;
   }
@@ -284,7 +280,7 @@ const reviews::v1::ReviewCase* CaseOf(const std::vector<reviews::v1::ReviewCase>
 // ---------------------------------------------------------------- funds and projects
 
 absl::Status LoadBudgets(Api& api, const Caller& finance, const std::string& program_id,
-                                  const std::vector<int>& fiscal_years, int64_t yen_per_year) {
+                         const std::vector<int>& fiscal_years, int64_t yen_per_year) {
   for (int fy : fiscal_years) {
     funds::v1::LoadProgramBudgetRequest load;
     load.set_fiscal_year(fy);
@@ -304,7 +300,7 @@ absl::Status LoadBudgets(Api& api, const Caller& finance, const std::string& pro
 }
 
 absl::StatusOr<projects::v1::Project> WaitForProject(Api& api, const Caller& po, const std::string& program_id,
-                                                              const std::string& application_id) {
+                                                     const std::string& application_id) {
   return Eventually<projects::v1::Project>(
       absl::StrCat("a ", program_id, " project from application ", application_id),
       [&]() -> absl::StatusOr<projects::v1::Project> {
@@ -318,7 +314,7 @@ absl::StatusOr<projects::v1::Project> WaitForProject(Api& api, const Caller& po,
 }
 
 absl::StatusOr<projects::v1::Project> ContractAndActivate(Api& api, const Caller& op,
-                                                                   const projects::v1::Project& project) {
+                                                          const projects::v1::Project& project) {
   int n = 0;
   for (const auto& institution : project.institutions()) {
     projects::v1::AddContractRequest contract;
@@ -326,8 +322,8 @@ absl::StatusOr<projects::v1::Project> ContractAndActivate(Api& api, const Caller
     contract.set_contract_number(absl::StrCat("JST-", project.project_id().substr(0, 8), "-", ++n));
     *contract.mutable_start_time() = project.research_period().start_time();
     contract.set_idempotency_key(absl::StrCat("contract-", project.project_id(), "-", n));
-    auto added = api.Post<projects::v1::Project>(
-        op, absl::StrCat("/v1/projects/", project.project_id(), "/contracts"), contract);
+    auto added = api.Post<projects::v1::Project>(op, absl::StrCat("/v1/projects/", project.project_id(), "/contracts"),
+                                                 contract);
     if (!added.ok()) return added.status();
   }
   projects::v1::ActivateProjectRequest activate;
@@ -341,8 +337,8 @@ absl::StatusOr<projects::v1::Project> ContractAndActivate(Api& api, const Caller
   return active;
 }
 
-absl::StatusOr<funds::v1::ListAllocationsResponse> WaitForAllocations(Api& api, 
-    const Caller& finance, const std::string& project_id,
+absl::StatusOr<funds::v1::ListAllocationsResponse> WaitForAllocations(
+    Api& api, const Caller& finance, const std::string& project_id,
     const std::function<bool(const funds::v1::ListAllocationsResponse&)>& done) {
   return Eventually<funds::v1::ListAllocationsResponse>(
       "the allocations of project " + project_id, [&]() -> absl::StatusOr<funds::v1::ListAllocationsResponse> {

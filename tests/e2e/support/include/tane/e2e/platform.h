@@ -86,8 +86,7 @@ class Platform final {
   /// A token for `role` and `subject` (and `agency`, partners only), signed
   /// with the gateway's secret, valid 8 hours. INVALID_ARGUMENT for claims
   /// the gateway would refuse (an unknown role, a partner without agency).
-  absl::StatusOr<Caller> As(const std::string& role, const std::string& subject,
-                            const std::string& agency = "") const;
+  absl::StatusOr<Caller> As(const std::string& role, const std::string& subject, const std::string& agency = "") const;
 
   /// "" while every process runs; otherwise which exited and how.
   std::string Exited();

@@ -44,8 +44,8 @@ absl::StatusOr<T> Eventually(const std::string& what, const std::function<absl::
       },
       kEventTimeout, absl::Milliseconds(100));
   if (last.ok()) return last;
-  return absl::DeadlineExceededError(absl::StrCat(what, " within ", absl::FormatDuration(kEventTimeout),
-                                                  "; last: ", last.status().message()));
+  return absl::DeadlineExceededError(
+      absl::StrCat(what, " within ", absl::FormatDuration(kEventTimeout), "; last: ", last.status().message()));
 }
 
 /// The current fiscal year (JST) by this machine's clock, which the
@@ -86,8 +86,8 @@ absl::StatusOr<reviews::v1::Reviewer> CreateReviewer(Api& api, const Caller& op,
 /// Polls the call's review cases (as `po`) until `cases` of them have
 /// `reviewers` reviewers each assigned in `stage`; returns every case.
 absl::StatusOr<std::vector<reviews::v1::ReviewCase>> WaitForAssignments(Api& api, const Caller& po,
-                                                                       const std::string& call_id, size_t cases,
-                                                                       calls::v1::ReviewStage stage, int reviewers);
+                                                                        const std::string& call_id, size_t cases,
+                                                                        calls::v1::ReviewStage stage, int reviewers);
 /// Each reviewer reviews every case of `call_id` assigned to them in
 /// `stage`: every criterion of the program's form and the overall score
 /// at `score(application_id)` (clamped to the form's scales). Returns the
