@@ -3,42 +3,34 @@
 #include "tane/calls/service/calls_service.h"
 #include "tane/calls/service/commitments_model.h"
 #include "tane/calls/service/deadline_scheduler.h"
-#include "tane/runtime/config.h"
-#include "tane/runtime/service_host.h"
-#include "tane/runtime/service_kit.h"
-#include "tane/telemetry/log.h"
+#include "tane/runtime/service_main.h"
+
+namespace {
+
+// The catalog, the service reading it and the deadline closer (which stops
+// when destroyed), in the order they must be built.
+struct CallsParts {
+  CallsParts(tane::runtime::ServiceKit& kit, tane::calls::Catalog loaded)
+      : catalog(std::move(loaded)), service(kit, catalog), scheduler(kit, service) {}
+  tane::calls::Catalog catalog;
+  tane::calls::CallsService service;
+  tane::calls::DeadlineScheduler scheduler;
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   namespace runtime = tane::runtime;
-  runtime::BlockShutdownSignals();
-  const runtime::ServiceConfig config =
-      runtime::ParseConfigOrExit(argc, argv, runtime::ServiceConfig::Defaults("calls", 7101, 9101));
-  runtime::ServiceHost host(config);
-  tane::telemetry::LogInfo("starting", {{"config", config.Describe()}});
-
-  auto catalog = tane::calls::Catalog::LoadFromFile(config.catalog_path);
-  if (!catalog.ok()) {
-    tane::telemetry::LogError("cannot load the program catalog",
-                              {{"path", config.catalog_path}, {"error", catalog.status()}});
-    return 1;
-  }
-  runtime::ServiceKitOptions kit_options;
-  kit_options.consume_topics = tane::calls::CommitmentsModel::Topics();
-  auto kit = runtime::ServiceKit::Create(host, kit_options);
-  if (!kit.ok()) {
-    tane::telemetry::LogError("cannot assemble the service", {{"error", kit.status()}});
-    return 1;
-  }
-  tane::calls::CallsService service(**kit, *catalog);
-  service.Subscribe();  // projects' and reviews' events -> the commitments read model
-  tane::calls::DeadlineScheduler scheduler(**kit, service);
-  host.AddService(&service);
-  host.AddShutdownHook("deadline-scheduler", [&] { scheduler.Stop(); });
-
-  if (auto s = (*kit)->Start(); !s.ok()) {
-    tane::telemetry::LogError("cannot start the event plumbing", {{"error", s}});
-    return 1;
-  }
-  scheduler.Start();
-  return host.Run().ok() ? 0 : 1;
+  return runtime::ServiceMain(
+      argc, argv, {"calls", 7101, 9101, tane::calls::CommitmentsModel::Topics()},
+      [](runtime::ServiceKit& kit, const runtime::ServiceConfig& config) -> absl::StatusOr<std::shared_ptr<void>> {
+        auto catalog = tane::calls::Catalog::LoadFromFile(config.catalog_path);
+        if (!catalog.ok()) return catalog.status();
+        auto parts = std::make_shared<CallsParts>(kit, *std::move(catalog));
+        parts->service.Subscribe();  // projects' and reviews' events -> the commitments read model
+        kit.host().AddService(&parts->service);
+        kit.host().AddShutdownHook("deadline-scheduler", [scheduler = &parts->scheduler] { scheduler->Stop(); });
+        parts->scheduler.Start();
+        return parts;
+      });
 }

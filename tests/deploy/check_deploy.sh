@@ -20,16 +20,17 @@ sed "s#/etc/prometheus/alerts.yml#$tmp/alerts.yml#" deploy/prometheus/prometheus
 promtool check config "$tmp/prometheus.yml"
 
 # Metric names used by rules and dashboard must be ones Tane exports.
-known='^(up|grpc_server_handled_total|grpc_server_handling_seconds_bucket|tane_[a-z_]+)$'
+known='^(up|grpc_server_handled_total|grpc_server_handling_seconds_bucket|http_requests_total|http_request_duration_seconds_bucket|tane_[a-z_]+)$'
 used=$( (grep -o 'expr:.*' "$rules"; grep -o '"expr": *"[^"]*"' deploy/grafana/dashboards/*.json) |
-  grep -oE '\b(up|grpc_server_[a-z_]+|tane_[a-z_]+)\b' | sort -u)
+  grep -oE '\b(up|grpc_server_[a-z_]+|http_request[a-z_]+|tane_[a-z_]+)\b' | sort -u)
 for m in $used; do
   [[ "$m" =~ $known ]] || fail "unknown metric $m in rules or dashboards"
 done
-exported=$(grep -rhoE '"(tane_[a-z_]+)"' libs services | tr -d '"' | sort -u)
+exported=$(grep -rhoE '"((tane|grpc_server|http)_[a-z_]+)"' libs services | tr -d '"' | sort -u)
 for m in $used; do
-  case "$m" in up | grpc_*) continue ;; esac
-  grep -qx "$m" <<<"$exported" || fail "$m is used by rules or dashboards but no code exports it"
+  [ "$m" = up ] && continue           # Prometheus' own
+  base=${m%_bucket}                   # a histogram's series
+  grep -qx "$base" <<<"$exported" || fail "$m is used by rules or dashboards but no code exports it"
 done
 
 # Every alert has a runbook section in docs/operations.md.

@@ -328,6 +328,24 @@ TEST_F(ServiceKitTest, ConsumedEventsAreDispatchedByTypeAndAppliedOnce) {
   ASSERT_TRUE(testing::WaitFor([&] { return kit_->consumer()->applied() == 3; }));
 }
 
+// A service started while Redis is down serves health NOT_SERVING and keeps
+// trying; when Redis comes up it becomes ready by itself (no crash loop).
+TEST_F(ServiceKitTest, RedisDownAtStartMeansNotReadyUntilItComesUp) {
+  const int port = redis_->port();
+  redis_->Stop();
+  StartKit();
+  Run();
+  EXPECT_FALSE(host_->WaitUntilReady(absl::Milliseconds(500)));
+  EXPECT_EQ(Add("c1", "k", 1).status().code(), absl::StatusCode::kUnavailable);
+  testing::RedisServer::Options options;
+  options.port = port;
+  auto again = testing::RedisServer::Start(options);
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(host_->WaitUntilReady(absl::Seconds(30)));
+  EXPECT_TRUE(Add("c1", "k", 1).ok());
+  redis_ = std::move(*again);
+}
+
 TEST_F(ServiceKitTest, RedisDownMeansNotReadyAndBackMeansReady) {
   StartKit();
   Run();

@@ -183,11 +183,6 @@ class Loader {
     } catch (const YAML::Exception& e) {
       return Fail(options_.budgets_file, absl::InvalidArgumentError(e.what()));
     }
-    const std::map<std::string, funds::v1::FundingInstrument> instruments = {
-        {"grant", funds::v1::FUNDING_INSTRUMENT_GRANT},
-        {"fund", funds::v1::FUNDING_INSTRUMENT_FUND},
-        {"contract", funds::v1::FUNDING_INSTRUMENT_CONTRACT},
-        {"operating_grant", funds::v1::FUNDING_INSTRUMENT_OPERATING_GRANT}};
     const std::vector<std::pair<std::string, funds::v1::BudgetLine>> lines = {
         {"initial", funds::v1::BUDGET_LINE_INITIAL},
         {"supplementary", funds::v1::BUDGET_LINE_SUPPLEMENTARY},
@@ -196,10 +191,6 @@ class Loader {
     int64_t total = 0;
     for (const auto& budget : root["budgets"]) {
       const std::string program = budget["program"].as<std::string>();
-      auto instrument = instruments.find(budget["instrument"].as<std::string>());
-      if (instrument == instruments.end()) {
-        return Fail(options_.budgets_file, absl::InvalidArgumentError("unknown instrument for " + program));
-      }
       for (const auto& year : budget["years"]) {
         const int fiscal_year = year["fiscal_year"].as<int>();
         for (const auto& [name, line] : lines) {
@@ -210,7 +201,6 @@ class Loader {
           request.set_budget_line(line);
           request.set_amount_yen(year[name].as<int64_t>());
           request.set_source(budget["source"].as<std::string>());
-          request.set_instrument(instrument->second);
           request.set_request_id(absl::StrCat("demo-budget-", program, "-fy", fiscal_year, "-", name));
           funds::v1::LoadProgramBudgetResponse response;
           if (!Loaded(funds_->LoadProgramBudget(As("finance_officer").get(), request, &response),

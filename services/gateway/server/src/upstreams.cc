@@ -46,6 +46,9 @@ Upstreams::Upstreams(const std::map<std::string, std::string>& addresses, const 
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(kMaxMessageBytes);
     args.SetMaxSendMessageSize(kMaxMessageBytes);
+    // With a dns:/// target naming every replica (a headless Kubernetes
+    // Service), spread calls over them rather than pinning one connection.
+    args.SetLoadBalancingPolicyName("round_robin");
     upstream->channel = grpc::CreateCustomChannel(upstream->address, grpc::InsecureChannelCredentials(), args);
     upstream->stub = std::make_unique<MessageStub>(upstream->channel);
     upstream->serving_gauge = &gauge.Add({{"upstream", name}});
