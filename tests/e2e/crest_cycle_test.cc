@@ -179,11 +179,7 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
                        Decide(api(), po, case_c->case_id(), false, "独創性が不足 / not original enough"));
   EXPECT_EQ(rejected_c.decision().stage(), calls::v1::REVIEW_STAGE_DOCUMENT);
 
-  reviews::v1::SolveAssignmentRequest solve;
-  solve.set_stage(calls::v1::REVIEW_STAGE_INTERVIEW);
-  solve.set_idempotency_key("crest-solve-interview");
-  ASSERT_OK_AND_ASSIGN(auto run, api().Post<reviews::v1::SolveAssignmentResponse>(
-                                     po, "/v1/calls/" + call.call_id() + "/review-assignments:solve", solve));
+  ASSERT_OK_AND_ASSIGN(auto run, SolveStage(api(), po, call.call_id(), calls::v1::REVIEW_STAGE_INTERVIEW));
   EXPECT_EQ(run.run().cases(), 2);
   EXPECT_EQ(run.run().fully_covered(), 2);
   EXPECT_THAT(run.run().shortfalls(), IsEmpty());

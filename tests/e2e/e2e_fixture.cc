@@ -19,7 +19,8 @@ void E2eTest::SetUpTestSuite() {
 
 void E2eTest::TearDownTestSuite() {
   if (platform_ != nullptr && ::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
-    std::cerr << "\nA test failed; the platform's logs end with:\n" << platform_->LogTails() << "\n";
+    std::cerr << "\nA test failed; the platform's logs end with (TANE_E2E_KEEP=1 keeps them in the directory):\n"
+              << platform_->LogTails() << "\n";
   }
   delete platform_;
   platform_ = nullptr;

@@ -372,11 +372,7 @@ TEST_F(E2eTest, SatrepsProjectIsHeldUntilTheRecordOfDiscussions) {
                        ReviewAll(api(), reviewers, call.call_id(), kProgram, calls::v1::REVIEW_STAGE_DOCUMENT, five));
   EXPECT_EQ(reviewed, 2);
   ASSERT_OK(Shortlist(api(), po, case_id).status());
-  reviews::v1::SolveAssignmentRequest solve;
-  solve.set_stage(calls::v1::REVIEW_STAGE_INTERVIEW);
-  solve.set_idempotency_key("satreps-solve-interview");
-  ASSERT_OK_AND_ASSIGN(auto run, api().Post<reviews::v1::SolveAssignmentResponse>(
-                                     po, "/v1/calls/" + call.call_id() + "/review-assignments:solve", solve));
+  ASSERT_OK_AND_ASSIGN(auto run, SolveStage(api(), po, call.call_id(), calls::v1::REVIEW_STAGE_INTERVIEW));
   EXPECT_EQ(run.run().fully_covered(), 1);
   ASSERT_OK_AND_ASSIGN(reviewed,
                        ReviewAll(api(), reviewers, call.call_id(), kProgram, calls::v1::REVIEW_STAGE_INTERVIEW, five));

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -46,19 +47,6 @@ std::string ReadFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// The last `max_lines` lines of a file, each under "  | ".
-std::string Tail(const std::string& path, size_t max_lines) {
-  std::vector<std::string> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(std::move(line));
-    if (lines.size() > max_lines) lines.erase(lines.begin());
-  }
-  std::string out;
-  for (const auto& line : lines) absl::StrAppend(&out, "\n  | ", line);
-  return out.empty() ? " (empty)" : out;
 }
 
 // /readyz answered 200 and names each expected upstream as serving.
@@ -226,8 +214,20 @@ absl::Status Platform::WaitUntilReady(absl::Duration timeout) {
 }
 
 Platform::~Platform() {
-  // The gateway first, Redis last, as run.sh stops them.
-  for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) (*it)->child->Terminate();
+  // In run.sh's order: the gateway, the services, the broker, Redis. The
+  // services drain at the same time (each takes a while to leave its
+  // consumer group); nothing of theirs depends on another's stopping.
+  auto stop = [&](auto&& which) {
+    std::vector<std::thread> stopping;
+    for (auto& p : processes_) {
+      if (which(p->name)) stopping.emplace_back([&child = *p->child] { child.Terminate(); });
+    }
+    for (auto& t : stopping) t.join();
+  };
+  const auto& services = AllServices();
+  stop([](const std::string& name) { return name == "gateway"; });
+  stop([&](const std::string& name) { return std::find(services.begin(), services.end(), name) != services.end(); });
+  stop([](const std::string& name) { return name == "devbroker"; });
   processes_.clear();
   redis_.reset();
   if (remove_directory_ && !directory_.empty()) {
@@ -271,11 +271,13 @@ std::string Platform::Exited() {
 
 std::string Platform::LogTails(size_t lines) const {
   std::string out;
-  auto section = [&](const std::string& name, const std::string& path) {
-    absl::StrAppend(&out, "---- ", name, " (", path, ") ----", Tail(path, lines), "\n");
+  auto section = [&](const std::string& name, const std::string& path, const std::string& tail) {
+    absl::StrAppend(&out, "---- ", name, " (", path, ") ----", tail, "\n");
   };
-  if (redis_) section("redis", redis_->directory() + "/redis.log");
-  for (const auto& p : processes_) section(p->name, absl::StrCat(directory_, "/log/", p->name, ".log"));
+  if (redis_) section("redis", redis_->log_path(), testing::FileTail(redis_->log_path(), lines));
+  for (const auto& p : processes_) {
+    section(p->name, absl::StrCat(directory_, "/log/", p->name, ".log"), p->child->LogTail(lines));
+  }
   return out;
 }
 

@@ -241,6 +241,15 @@ absl::StatusOr<int> ReviewAll(Api& api, const std::vector<Caller>& reviewers, co
   return submitted;
 }
 
+absl::StatusOr<reviews::v1::SolveAssignmentResponse> SolveStage(Api& api, const Caller& po, const std::string& call_id,
+                                                                calls::v1::ReviewStage stage) {
+  reviews::v1::SolveAssignmentRequest solve;
+  solve.set_stage(stage);
+  solve.set_idempotency_key(absl::StrCat("solve-", call_id, "-", calls::v1::ReviewStage_Name(stage)));
+  return api.Post<reviews::v1::SolveAssignmentResponse>(po, "/v1/calls/" + call_id + "/review-assignments:solve",
+                                                        solve);
+}
+
 absl::StatusOr<reviews::v1::ReviewCase> Shortlist(Api& api, const Caller& po, const std::string& case_id) {
   reviews::v1::ShortlistProposalRequest shortlist;
   shortlist.set_note("面接へ / to the next stage");

@@ -5,7 +5,7 @@
 /// the file it writes), the services, and the gateway in front of them with
 /// an HS256 secret file of its own. Start() returns once the gateway's
 /// /readyz says every upstream is SERVING; the destructor stops everything
-/// in reverse order.
+/// as run.sh does: the gateway, the services, the broker, Redis.
 ///
 /// For the end-to-end tests and the benchmarks in tests/bench; it does not
 /// depend on GoogleTest. Not thread-safe: one thread starts and stops it
@@ -68,8 +68,9 @@ class Platform final {
   /// the status message ends with the tail of every process's log, and
   /// whatever was started is stopped again.
   static absl::StatusOr<std::unique_ptr<Platform>> Start(PlatformOptions options = {});
-  /// SIGTERM to each process in reverse start order (Redis last), waiting
-  /// for each; removes the temporary directory unless TANE_E2E_KEEP is set.
+  /// SIGTERM to the gateway, then to every service at once, then the broker
+  /// and Redis, waiting for each to exit; removes the temporary directory
+  /// unless TANE_E2E_KEEP is set.
   ~Platform();
   Platform(const Platform&) = delete;
   Platform& operator=(const Platform&) = delete;

@@ -95,6 +95,10 @@ absl::StatusOr<std::vector<reviews::v1::ReviewCase>> WaitForAssignments(Api& api
 absl::StatusOr<int> ReviewAll(Api& api, const std::vector<Caller>& reviewers, const std::string& call_id,
                               const std::string& program_id, calls::v1::ReviewStage stage,
                               const std::function<int(const std::string&)>& score);
+/// Runs the assignment of `stage` (the service runs the first stage's
+/// itself when the call closes), as `po`.
+absl::StatusOr<reviews::v1::SolveAssignmentResponse> SolveStage(Api& api, const Caller& po, const std::string& call_id,
+                                                                calls::v1::ReviewStage stage);
 absl::StatusOr<reviews::v1::ReviewCase> Shortlist(Api& api, const Caller& po, const std::string& case_id);
 /// Adoption (research starting today, JST) or rejection, with a reason.
 absl::StatusOr<reviews::v1::ReviewCase> Decide(Api& api, const Caller& po, const std::string& case_id, bool adopted,
