@@ -31,11 +31,14 @@ TEST_F(E2eTest, ReadyzReportsEveryServiceServing) {
   ASSERT_OK_AND_ASSIGN(auto reply, api().Expect(200, Anonymous(), "GET", "/readyz"));
   Struct body;
   ASSERT_OK(ParseJson(reply.body, &body));
+  ASSERT_TRUE(body.fields().contains("status") && body.fields().contains("upstreams")) << reply.body;
   EXPECT_EQ(body.fields().at("status").string_value(), "ready");
   const auto& upstreams = body.fields().at("upstreams").struct_value().fields();
   for (const std::string& service : AllServices()) {
     ASSERT_TRUE(upstreams.contains(service)) << reply.body;
-    EXPECT_TRUE(upstreams.at(service).struct_value().fields().at("serving").bool_value()) << service;
+    const auto& upstream = upstreams.at(service).struct_value().fields();
+    ASSERT_TRUE(upstream.contains("serving")) << reply.body;
+    EXPECT_TRUE(upstream.at("serving").bool_value()) << service;
   }
   ASSERT_OK_AND_ASSIGN(auto health, api().Expect(200, Anonymous(), "GET", "/healthz"));
   EXPECT_THAT(health.body, HasSubstr("ok"));
@@ -63,6 +66,7 @@ TEST_F(E2eTest, OpenApiDocumentDescribesEveryService) {
   ASSERT_OK_AND_ASSIGN(auto reply, api().Expect(200, Anonymous(), "GET", "/openapi.json"));
   Struct openapi;
   ASSERT_OK(ParseJson(reply.body, &openapi));
+  ASSERT_TRUE(openapi.fields().contains("openapi")) << reply.body.substr(0, 200);
   EXPECT_EQ(openapi.fields().at("openapi").string_value(), "3.0.3");
   // One request per service through a route the document must describe.
   const std::vector<std::pair<std::string, std::string>> routes = {

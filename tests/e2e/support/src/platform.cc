@@ -62,10 +62,13 @@ absl::Status CheckReady(int port, const std::vector<std::string>& services) {
   if (auto s = google::protobuf::util::JsonStringToMessage(reply->body, &body); !s.ok()) {
     return absl::InternalError(absl::StrCat("/readyz body is not JSON: ", reply->body));
   }
-  const auto& upstreams = body.fields().at("upstreams").struct_value().fields();
+  const auto listed = body.fields().find("upstreams");
+  if (listed == body.fields().end()) return absl::InternalError("/readyz lists no upstreams: " + reply->body);
+  const auto& upstreams = listed->second.struct_value().fields();
   for (const std::string& service : services) {
     auto it = upstreams.find(service);
-    if (it == upstreams.end() || !it->second.struct_value().fields().at("serving").bool_value()) {
+    const auto* fields = it == upstreams.end() ? nullptr : &it->second.struct_value().fields();
+    if (fields == nullptr || !fields->contains("serving") || !fields->at("serving").bool_value()) {
       return absl::UnavailableError(absl::StrCat("/readyz does not list ", service, " as serving: ", reply->body));
     }
   }
@@ -124,17 +127,22 @@ absl::Status Platform::Launch(const PlatformOptions& options) {
 
   // The dev broker publishes its bootstrap list by writing a file and renaming it into place.
   const std::string bootstrap_file = directory_ + "/kafka.bootstrap";
-  auto broker = StartProcess("devbroker", TANE_E2E_DEVBROKER_BINARY, {"--bootstrap-file", bootstrap_file}, {});
-  if (!broker.ok()) return broker.status();
+  if (auto s = StartProcess("devbroker", TANE_E2E_DEVBROKER_BINARY, {"--bootstrap-file", bootstrap_file}, {});
+      !s.ok()) {
+    return s;
+  }
   std::string bootstrap;
-  const bool published = testing::WaitFor(
+  std::string exited;
+  testing::WaitFor(
       [&] {
         bootstrap = std::string(absl::StripAsciiWhitespace(ReadFile(bootstrap_file)));
-        return !bootstrap.empty() || !Exited().empty();
+        exited = Exited();
+        return !bootstrap.empty() || !exited.empty();
       },
       options.ready_timeout, absl::Milliseconds(20));
-  if (!published || bootstrap.empty()) {
-    return absl::UnavailableError(absl::StrCat("tane-devbroker did not publish ", bootstrap_file, " ", Exited()));
+  if (bootstrap.empty()) {
+    return absl::UnavailableError(
+        absl::StrCat("tane-devbroker did not publish ", bootstrap_file, exited.empty() ? "" : ": ", exited));
   }
 
   std::vector<std::pair<std::string, std::string>> upstreams;
@@ -153,7 +161,7 @@ absl::Status Platform::Launch(const PlatformOptions& options) {
         {"TANE_KAFKA_BOOTSTRAP", bootstrap},
     };
     env.insert(env.end(), options.service_env.begin(), options.service_env.end());
-    if (auto p = StartProcess(service, binary->path, {}, std::move(env)); !p.ok()) return p.status();
+    if (auto s = StartProcess(service, binary->path, {}, std::move(env)); !s.ok()) return s;
     grpc_ports_.emplace_back(service, grpc_port);
     metrics_.push_back({service, metrics_port});
     upstreams.emplace_back(absl::StrCat("TANE_", absl::AsciiStrToUpper(service), "_ADDR"), Loopback(grpc_port));
@@ -172,15 +180,14 @@ absl::Status Platform::Launch(const PlatformOptions& options) {
                          {"TANE_METRICS_ADDR", Loopback(gateway_metrics_port)},
                          {"TANE_JWT_SECRET_FILE", secret_file}});
   env.insert(env.end(), options.gateway_env.begin(), options.gateway_env.end());
-  if (auto p = StartProcess("gateway", TANE_E2E_GATEWAY_BINARY, {}, std::move(env)); !p.ok()) return p.status();
+  if (auto s = StartProcess("gateway", TANE_E2E_GATEWAY_BINARY, {}, std::move(env)); !s.ok()) return s;
   metrics_.push_back({"gateway", gateway_metrics_port});
 
   return WaitUntilReady(options.ready_timeout);
 }
 
-absl::StatusOr<Platform::Process*> Platform::StartProcess(const std::string& name, const std::string& binary,
-                                                          std::vector<std::string> args,
-                                                          std::vector<std::pair<std::string, std::string>> env) {
+absl::Status Platform::StartProcess(const std::string& name, const std::string& binary, std::vector<std::string> args,
+                                    std::vector<std::pair<std::string, std::string>> env) {
   testing::ChildProcess::Options child;
   child.argv.push_back(binary);
   child.argv.insert(child.argv.end(), args.begin(), args.end());
@@ -189,7 +196,7 @@ absl::StatusOr<Platform::Process*> Platform::StartProcess(const std::string& nam
   auto started = testing::ChildProcess::Start(std::move(child));
   if (!started.ok()) return started.status();
   processes_.push_back(std::make_unique<Process>(Process{name, *std::move(started)}));
-  return processes_.back().get();
+  return absl::OkStatus();
 }
 
 absl::Status Platform::WaitUntilReady(absl::Duration timeout) {

@@ -8,6 +8,7 @@
 #include "tane/core/time.h"
 
 namespace tane::e2e {
+
 int CurrentFiscalYear() { return core::FiscalYear::Containing(absl::Now()).year(); }
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
@@ -251,10 +252,20 @@ absl::StatusOr<reviews::v1::SolveAssignmentResponse> SolveStage(Api& api, const 
 }
 
 absl::StatusOr<reviews::v1::ReviewCase> Shortlist(Api& api, const Caller& po, const std::string& case_id) {
+  auto current = api.Get<reviews::v1::ReviewCase>(po, "/v1/review-cases/" + case_id);
+  if (!current.ok()) return current.status();
   reviews::v1::ShortlistProposalRequest shortlist;
-  shortlist.set_note("面接へ / to the next stage");
-  shortlist.set_idempotency_key(absl::StrCat("shortlist-", case_id, "-", api.sent().size()));
-  return api.Post<reviews::v1::ReviewCase>(po, absl::StrCat("/v1/review-cases/", case_id, ":shortlist"), shortlist);
+  shortlist.set_note("次の段階へ / to the next stage");
+  shortlist.set_version(current->version());
+  shortlist.set_idempotency_key(
+      absl::StrCat("shortlist-", case_id, "-", calls::v1::ReviewStage_Name(current->stage())));
+  auto next =
+      api.Post<reviews::v1::ReviewCase>(po, absl::StrCat("/v1/review-cases/", case_id, ":shortlist"), shortlist);
+  if (!next.ok()) return next.status();
+  if (next->shortlistings_size() != current->shortlistings_size() + 1) {
+    return absl::InternalError(absl::StrCat("not shortlisted: ", next->DebugString()));
+  }
+  return next;
 }
 
 absl::StatusOr<reviews::v1::ReviewCase> Decide(Api& api, const Caller& po, const std::string& case_id, bool adopted,

@@ -89,7 +89,8 @@ class Platform final {
   /// the gateway would refuse (an unknown role, a partner without agency).
   absl::StatusOr<Caller> As(const std::string& role, const std::string& subject, const std::string& agency = "") const;
 
-  /// "" while every process runs; otherwise which exited and how.
+  /// "" while every process runs; otherwise which exited and how (each
+  /// exit is reported once).
   std::string Exited();
   /// The last `lines` lines of every process's log, under a header each.
   std::string LogTails(size_t lines = 30) const;
@@ -98,9 +99,8 @@ class Platform final {
   struct Process;
   Platform() = default;
   absl::Status Launch(const PlatformOptions& options);
-  absl::StatusOr<Process*> StartProcess(const std::string& name, const std::string& binary,
-                                        std::vector<std::string> args,
-                                        std::vector<std::pair<std::string, std::string>> env);
+  absl::Status StartProcess(const std::string& name, const std::string& binary, std::vector<std::string> args,
+                            std::vector<std::pair<std::string, std::string>> env);
   absl::Status WaitUntilReady(absl::Duration timeout);
 
   std::string directory_;
