@@ -22,7 +22,6 @@ using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
 constexpr char kProgram[] = "crest";
-constexpr int kPeriodMonths = 60;
 constexpr int64_t kBudgetPerYear = 2'000'000'000;  // ¥2B a fiscal year for the program
 
 // ROR ids of the institutions in this flow.
@@ -121,7 +120,7 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
           absl::StrCat("/v1/applications/", draft_c.application_id(),
                        "?updateMask=researchPeriodMonths,piEffortPercent,budgetPlan&idempotencyKey=fix-c"),
           fixed));
-  EXPECT_EQ(patched.research_period_months(), kPeriodMonths);
+  EXPECT_EQ(patched.research_period_months(), kCrestPeriodMonths);
   ASSERT_OK_AND_ASSIGN(const auto app_c, Submit(api(), applicant_c, draft_c.application_id()));
 
   ASSERT_OK_AND_ASSIGN(auto mine, api().Get<calls::v1::ListApplicationsResponse>(applicant_a, "/v1/me/applications"));
@@ -224,7 +223,7 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
   EXPECT_EQ(project.call_id(), call.call_id());
   EXPECT_EQ(project.title_ja(), app_a.title_ja());
   EXPECT_FALSE(project.joint_call());
-  EXPECT_EQ(project.research_period().months(), kPeriodMonths);
+  EXPECT_EQ(project.research_period().months(), kCrestPeriodMonths);
   EXPECT_EQ(project.budget_plan_size(), app_a.budget_plan_size());
   EXPECT_EQ(project.principal_investigator().researcher_id(), pi_a.researcher_id());
 
@@ -334,6 +333,8 @@ TEST_F(E2eTest, CrestCycleOverHttp) {
     ASSERT_TRUE(error.ok()) << error.status();
     EXPECT_EQ(error->code, r.code) << r.method << " " << r.target << " as " << r.who.Describe();
   }
+  ASSERT_OK_AND_ASSIGN(auto no_token, api().Expect(401, Anonymous(), "GET", "/v1/me/applications"));
+  EXPECT_EQ(no_token.headers["www-authenticate"], R"(Bearer realm="tane")");
   // The reads the auditor and the assigned reviewers do have.
   ASSERT_OK_AND_ASSIGN(auto audited, api().Get<calls::v1::ListApplicationsResponse>(
                                          auditor, "/v1/calls/" + call.call_id() + "/applications"));

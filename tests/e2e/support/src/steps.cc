@@ -42,7 +42,7 @@ calls::v1::Application CrestApplication(const std::string& title_ja, const calls
   a.set_abstract("フォノン輸送をナノスケールで制御し、デバイスの発熱問題を解決する。");
   a.add_keywords("フォノン");
   a.add_keywords("熱輸送");
-  a.set_research_period_months(60);
+  a.set_research_period_months(kCrestPeriodMonths);
   a.set_start_fiscal_year(fy);
   auto line = [&a](int year, calls::v1::BudgetCategory category, int64_t yen) {
     auto* l = a.add_budget_plan();

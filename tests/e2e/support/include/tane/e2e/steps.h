@@ -57,7 +57,9 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t);
 
 /// A researcher with a doctorate, e-Rad number `id`, at `institution` (a ROR id).
 calls::v1::Person Researcher(const std::string& id, const std::string& name_ja, const std::string& institution);
-/// A valid CREST application starting in fiscal year `fy` for five years:
+inline constexpr int kCrestPeriodMonths = 60;
+/// A valid CREST application starting in fiscal year `fy` for
+/// kCrestPeriodMonths (five fiscal years):
 /// ¥30M of equipment in the first, ¥30M of personnel in each later one
 /// (¥150M, the program's minimum total); PI 40% effort, `co` 20%.
 calls::v1::Application CrestApplication(const std::string& title_ja, const calls::v1::Person& pi,
