@@ -3,6 +3,8 @@
 // read back from tane.funds.events. One service for the suite; each test
 // works in programs of its own (the shipped catalog's), with the service's
 // clock set by the test.
+#include <atomic>
+#include <memory>
 #include <set>
 
 #include "gmock/gmock.h"
@@ -162,6 +164,32 @@ class FundsServiceTest : public ::testing::Test {
                    absl::Time start = Jst(2024, 4, 1)) {
     Apply(Started(program, project, plan, start), project);
     Apply(Changed(program, project, projects::v1::CHANGE_KIND_ACTIVATED, projects::v1::PROJECT_STATE_ACTIVE), project);
+  }
+
+  // Publishes a projects event whose first project commit is lost after its
+  // ledger batch was booked (tane-funds died in between, or the commit came
+  // back UNAVAILABLE); waits until the consumer's retry applied it.
+  EventEnvelope ApplyLosingFirstCommit(const google::protobuf::Message& payload, const std::string& project) {
+    const EventEnvelope envelope = bus::NewEvent(payload, "project", project, "program_officer:po-1", "", clock_->Now());
+    auto commits = std::make_shared<std::atomic<int>>(0);
+    Funds::TestHooks hooks;
+    hooks.before_project_commit = [commits, id = envelope.event_id()](const EventEnvelope& cause) {
+      if (cause.event_id() != id || commits->fetch_add(1) > 0) return absl::OkStatus();
+      return absl::UnavailableError("test: the project commit is lost");
+    };
+    service_->funds().SetTestHooks(std::move(hooks));
+    EXPECT_TRUE(
+        tane::testing::PublishEnvelopes(kafka_->bootstrap_servers(), "tane.projects.events", {envelope}).ok());
+    WaitApplied(envelope, project);
+    service_->funds().SetTestHooks({});
+    EXPECT_EQ(commits->load(), 2) << "the first commit lost, the retry's made";
+    return envelope;
+  }
+
+  v1::FundedProject Project(const std::string& project) {
+    auto loaded = runtime::LoadAggregate<v1::FundedProject>(service_->kit().store(), "project", project);
+    EXPECT_TRUE(loaded.ok() && loaded->exists()) << project;
+    return loaded.ok() ? loaded->value : v1::FundedProject();
   }
 
   absl::StatusOr<v1::Allocation> Allocation(const std::string& project, int fy, const Caller& caller = kAuditor) {
@@ -425,6 +453,97 @@ TEST_F(FundsServiceTest, RedeliveredProjectStartedBooksNothingTwice) {
   EXPECT_EQ(Account("erato", "budget.2024.initial").available_yen(), 74 * kM);  // 26M reserved once
   EXPECT_EQ(Allocation(p, 2024)->reserved_yen(), 26 * kM);
   EXPECT_EQ(Events<v1::AllocationMade>(p, 1).size(), 1u);
+}
+
+// The allocation was booked, then the project commit was lost: the retry
+// finds the budget without that money, and must answer from the booking.
+TEST_F(FundsServiceTest, AnAllocationBookedBeforeALostCommitIsMadeNotRejected) {
+  const std::string program = "jst-mirai-exploratory";
+  LoadBudget(program, 2024, v1::BUDGET_LINE_INITIAL, 13 * kM);  // exactly the plan with 30% indirect
+  const std::string p = "mirai-p1";
+  ApplyLosingFirstCommit(Started(program, p, {{2024, BUDGET_CATEGORY_EQUIPMENT, 10 * kM}}, Jst(2024, 10, 1)), p);
+
+  const v1::FundedProject record = Project(p);
+  EXPECT_EQ(record.allocation(), v1::ALLOCATION_STATUS_RESERVED);
+  EXPECT_EQ(record.last_rejection(), "");
+  EXPECT_EQ(record.pending_transfer_ids_size(), 2);  // equipment and indirect
+  auto made = Events<v1::AllocationMade>(p, 1);
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_TRUE(made[0].pending());
+  EXPECT_EQ(Allocation(p, 2024)->reserved_yen(), 13 * kM);  // reserved once
+  EXPECT_EQ(Account(program, "budget.2024.initial").available_yen(), 0);
+
+  // The contract posts what the lost commit's event reserved.
+  Apply(Changed(program, p, projects::v1::CHANGE_KIND_ACTIVATED, projects::v1::PROJECT_STATE_ACTIVE), p);
+  EXPECT_EQ(Allocation(p, 2024)->total_yen(), 13 * kM);
+  EXPECT_EQ(Allocation(p, 2024)->reserved_yen(), 0);
+  EXPECT_EQ(Account(program, "budget.2024.initial").balance_yen(), 0);
+  EXPECT_EQ(Project(p).allocation(), v1::ALLOCATION_STATUS_POSTED);
+}
+
+// A reserved allocation revised, then the commit lost: the retry must not
+// re-plan against the budget that now lacks the new reservations, and must
+// keep the new reservations (not the voided ones) for the contract to post.
+TEST_F(FundsServiceTest, AReservedRevisionBookedBeforeALostCommitKeepsItsNewReservations) {
+  const std::string program = "sicorp-core-team";
+  LoadBudget(program, 2024, v1::BUDGET_LINE_INITIAL, 13 * kM);
+  const std::string p = "sicorp-core-p1";
+  Apply(Started(program, p, {{2024, BUDGET_CATEGORY_EQUIPMENT, 10 * kM}}, Jst(2024, 10, 1)), p);
+  const v1::FundedProject reserved = Project(p);
+  ASSERT_EQ(reserved.allocation(), v1::ALLOCATION_STATUS_RESERVED);
+  EXPECT_EQ(Account(program, "budget.2024.initial").available_yen(), 0);
+
+  // Revised before the contract: the 13M reservation voided, 10.4M reserved anew.
+  auto revised = Changed(program, p, projects::v1::CHANGE_KIND_PLAN_REVISED, projects::v1::PROJECT_STATE_CONTRACTING);
+  revised.set_budget_plan_changed(true);
+  auto* line = revised.add_budget_plan();
+  line->set_fiscal_year(2024);
+  line->set_category(BUDGET_CATEGORY_EQUIPMENT);
+  line->set_amount_yen(8 * kM);
+  ApplyLosingFirstCommit(revised, p);
+
+  const v1::FundedProject record = Project(p);
+  EXPECT_EQ(record.last_rejection(), "");
+  EXPECT_EQ(record.allocation(), v1::ALLOCATION_STATUS_RESERVED);
+  ASSERT_EQ(record.pending_transfer_ids_size(), 2);
+  for (const auto& id : record.pending_transfer_ids()) {
+    EXPECT_THAT(reserved.pending_transfer_ids(), ::testing::Not(::testing::Contains(id))) << id << " was voided";
+  }
+  ASSERT_EQ(record.budget_plan_size(), 1);
+  EXPECT_EQ(record.budget_plan(0).direct_yen(), 8 * kM);
+  EXPECT_EQ(Allocation(p, 2024)->reserved_yen(), 10'400'000);
+  EXPECT_EQ(Account(program, "budget.2024.initial").available_yen(), 2'600'000);
+  EXPECT_EQ(Events<v1::AllocationMade>(p, 2).size(), 2u);  // the start and the revision, each once
+
+  Apply(Changed(program, p, projects::v1::CHANGE_KIND_ACTIVATED, projects::v1::PROJECT_STATE_ACTIVE), p);
+  EXPECT_EQ(Allocation(p, 2024)->total_yen(), 10'400'000);
+  EXPECT_EQ(Allocation(p, 2024)->reserved_yen(), 0);
+  EXPECT_EQ(Account(program, "budget.2024.initial").balance_yen(), 2'600'000);
+  EXPECT_EQ(Account(program, "budget.2024.initial").available_yen(), 2'600'000);
+}
+
+// A termination booked, then the commit lost: the retry answers from the
+// booked releases (the accounts they came from are empty now).
+TEST_F(FundsServiceTest, ATerminationBookedBeforeALostCommitReleasesOnce) {
+  const std::string program = "sicorp-acceleration";
+  for (int fy : {2024, 2025}) LoadBudget(program, fy, v1::BUDGET_LINE_INITIAL, 20 * kM);
+  const std::string p = "sicorp-accel-p1";
+  StartActive(program, p, {{2024, BUDGET_CATEGORY_TRAVEL, 10 * kM}, {2025, BUDGET_CATEGORY_TRAVEL, 10 * kM}});
+  projects::v1::ProjectTerminated terminated;
+  terminated.set_project_id(p);
+  terminated.set_program_id(program);
+  terminated.set_effective_fiscal_year(2025);
+  *terminated.mutable_effective_time() = Ts(Jst(2025, 4, 1));
+  ApplyLosingFirstCommit(terminated, p);
+
+  const v1::FundedProject record = Project(p);
+  EXPECT_EQ(record.state(), projects::v1::PROJECT_STATE_TERMINATED);
+  EXPECT_EQ(record.allocation(), v1::ALLOCATION_STATUS_RELEASED);
+  EXPECT_EQ(Allocation(p, 2025)->total_yen(), 0);
+  EXPECT_EQ(Account(program, "budget.2025.initial").balance_yen(), 20 * kM);
+  auto returned = Events<v1::FundsReturned>(p, 1);
+  ASSERT_EQ(returned.size(), 1u);
+  EXPECT_EQ(returned[0].amount_yen(), 13 * kM);
 }
 
 TEST_F(FundsServiceTest, TerminationReleasesFutureYearsAndVoidsReservations) {

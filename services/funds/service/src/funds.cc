@@ -46,6 +46,16 @@ void Funds::Count(const std::string& what, const std::string& outcome) {
 
 // ------------------------------------------------------------------ helpers
 
+void Funds::SetTestHooks(TestHooks hooks) {
+  std::lock_guard<std::mutex> lock(hooks_mu_);
+  hooks_ = std::move(hooks);
+}
+
+Funds::TestHooks Funds::Hooks() {
+  std::lock_guard<std::mutex> lock(hooks_mu_);
+  return hooks_;
+}
+
 absl::StatusOr<std::optional<Funds::Booked>> Funds::FindBooked(const std::string& program_id,
                                                                const std::string& prefix,
                                                                const std::string& fingerprint,
@@ -74,6 +84,7 @@ absl::StatusOr<Funds::Booked> Funds::BookOnce(const std::string& program_id, con
     if (batch->transfers.empty() && batch->resolve.empty()) return Booked{};
     batch->batch_id = absl::StrCat(prefix, ":", fingerprint);
     for (size_t i = 0; i < batch->transfers.size(); ++i) batch->transfers[i].id = absl::StrCat(prefix, ".", i + 1);
+    if (auto hook = Hooks().before_book) hook(prefix);
     auto result = ledger_.CreateBatch(program_id, *batch, origin);
     if (result.ok()) return Booked{std::move(result->transfers), std::move(result->resolved), result->duplicate};
     // A twin request booked it in between, with content computed from other

@@ -37,6 +37,7 @@
 /// Thread-safety: every method may be called from any thread.
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -133,6 +134,24 @@ class Funds final {
   absl::Status OnEvaluationRecorded(const common::v1::EventEnvelope& envelope,
                                     const projects::v1::EvaluationRecorded& event);
 
+  /// Tests only: hooks into the windows a crash or a concurrent request can
+  /// hit. Empty members are skipped; the hooks are called from the threads
+  /// of the requests and handlers, so they must be thread-safe themselves.
+  struct TestHooks {
+    /// Asked before each project commit of an event handler, the crash
+    /// window between an event's ledger batch and its project commit: a
+    /// non-OK status is returned in the commit's place (the commit is not
+    /// made, as when it fails or the process dies; the consumer retries
+    /// UNAVAILABLE / ABORTED).
+    std::function<absl::Status(const common::v1::EventEnvelope& cause)> before_project_commit;
+    /// Called with the batch's id prefix before each ledger batch is booked,
+    /// after the operation read and judged the state it books on: the
+    /// window in which a concurrent request can change that state.
+    std::function<void(const std::string& prefix)> before_book;
+  };
+  /// Replaces the hooks ({} clears them). Thread-safe.
+  void SetTestHooks(TestHooks hooks);
+
  private:
   struct Booked {
     std::vector<Transfer> transfers;
@@ -196,6 +215,10 @@ class Funds final {
   runtime::ServiceKit& kit_;
   ProgramTerms terms_;
   Ledger ledger_;
+  /// The hooks now set; copied out under hooks_mu_ and called outside it.
+  TestHooks Hooks();
+  std::mutex hooks_mu_;
+  TestHooks hooks_;  // guarded by hooks_mu_
 };
 
 }  // namespace tane::funds
