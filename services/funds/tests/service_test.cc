@@ -4,8 +4,12 @@
 // works in programs of its own (the shipped catalog's), with the service's
 // clock set by the test.
 #include <atomic>
+#include <latch>
+#include <limits>
+#include <map>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -184,6 +188,31 @@ class FundsServiceTest : public ::testing::Test {
     service_->funds().SetTestHooks({});
     EXPECT_EQ(commits->load(), 2) << "the first commit lost, the retry's made";
     return envelope;
+  }
+
+  // Sends `requests` at once, as the PI, with each one's first booking held
+  // until all of them got there (each judged its limit on the same state:
+  // the window between the check and the booking); their statuses.
+  template <typename Request, typename Response>
+  std::vector<absl::Status> AllJudgedThenBooked(testing::FundsClient::Method<Request, Response> method,
+                                                const std::vector<Request>& requests, const std::string& kind) {
+    const int n = static_cast<int>(requests.size());
+    auto arrived = std::make_shared<std::atomic<int>>(0);
+    auto gate = std::make_shared<std::latch>(n);
+    Funds::TestHooks hooks;
+    hooks.before_book = [=](const std::string& prefix) {
+      if (prefix.rfind(kind + "-", 0) == 0 && arrived->fetch_add(1) < n) gate->arrive_and_wait();
+    };
+    service_->funds().SetTestHooks(std::move(hooks));
+    std::vector<absl::Status> statuses(requests.size());
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] { statuses[i] = Call(method, requests[i], kPiApplicant).status(); });
+    }
+    for (auto& t : threads) t.join();
+    service_->funds().SetTestHooks({});
+    EXPECT_GE(arrived->load(), n) << "every request reached its booking";
+    return statuses;
   }
 
   v1::FundedProject Project(const std::string& project) {
@@ -745,6 +774,105 @@ TEST_F(FundsServiceTest, ReallocationDisbursementsAndExpenseReports) {
   ASSERT_EQ(by_institution->institutions_size(), 1);
   EXPECT_EQ(by_institution->institutions(0).disbursed_yen(), 39 * kM);
   EXPECT_EQ(by_institution->institutions(0).spent_yen(), 3 * kM);
+}
+
+// Three moves judged at once on the same amounts: each is within the free
+// limit alone, all three are not. Exactly what the limit allows is booked.
+TEST_F(FundsServiceTest, ConcurrentReallocationsTogetherStayWithinTheFreeLimit) {
+  LoadBudget("amed-crest", 2024, v1::BUDGET_LINE_INITIAL, 100 * kM);
+  const std::string p = "amed-crest-p1";
+  StartActive("amed-crest", p,
+              {{2024, BUDGET_CATEGORY_EQUIPMENT, 20 * kM},
+               {2024, BUDGET_CATEGORY_TRAVEL, 4 * kM},
+               {2024, BUDGET_CATEGORY_PERSONNEL, 6 * kM}});
+  std::vector<v1::ReallocateRequest> moves;
+  for (int i = 1; i <= 3; ++i) {
+    v1::ReallocateRequest move;
+    move.set_project_id(p);
+    move.set_fiscal_year(2024);
+    move.set_from_category("equipment");
+    move.set_to_category("travel");
+    move.set_amount_yen(6 * kM);  // free limit: 50% of the 30M planned direct = 15M
+    move.set_request_id(absl::StrCat("move-", i));
+    moves.push_back(std::move(move));
+  }
+  const std::vector<absl::Status> statuses = AllJudgedThenBooked(&Stub::Reallocate, moves, "realloc");
+  int booked = 0;
+  for (const auto& status : statuses) {
+    if (status.ok()) {
+      ++booked;
+    } else {
+      EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+      EXPECT_THAT(std::string(status.message()), HasSubstr("an approved change request is required")) << status;
+    }
+  }
+  EXPECT_EQ(booked, 2);
+  auto after = Allocation(p, 2024);
+  ASSERT_TRUE(after.ok()) << after.status();
+  std::map<std::string, int64_t> allocated;
+  for (const auto& c : after->categories()) allocated[c.category()] = c.allocated_yen();
+  EXPECT_EQ(allocated["equipment"], 8 * kM);
+  EXPECT_EQ(allocated["travel"], 16 * kM);  // 12M above its plan: within 15M
+  // Each move booked once, the refused one not at all.
+  for (int i = 0; i < 3; ++i) {
+    auto again = Call(&Stub::Reallocate, moves[i], kPiApplicant);
+    EXPECT_EQ(again.status().code(), statuses[i].code()) << i;
+  }
+  auto repeated = Allocation(p, 2024);
+  ASSERT_TRUE(repeated.ok()) << repeated.status();
+  for (const auto& c : repeated->categories()) EXPECT_EQ(c.allocated_yen(), allocated[c.category()]);
+}
+
+// Three 前倒し judged at once on the same advanced total: exactly what the
+// limit (100% of next year's allocation) allows is booked.
+TEST_F(FundsServiceTest, ConcurrentAdvanceUsesTogetherStayWithinTheLimit) {
+  for (int fy : {2024, 2025}) LoadBudget("kakenhi-kiban-b", fy, v1::BUDGET_LINE_INITIAL, 50 * kM);
+  const std::string p = "kiban-b-p1";
+  StartActive("kakenhi-kiban-b", p,
+              {{2024, BUDGET_CATEGORY_EQUIPMENT, 10 * kM}, {2025, BUDGET_CATEGORY_EQUIPMENT, 10 * kM}});
+  std::vector<v1::UseNextYearFundsRequest> requests;
+  for (int i = 1; i <= 3; ++i) {
+    v1::UseNextYearFundsRequest early;
+    early.set_project_id(p);
+    early.set_fiscal_year(2024);
+    early.set_category("equipment");
+    early.set_amount_yen(4 * kM);
+    early.set_request_id(absl::StrCat("early-", i));
+    requests.push_back(std::move(early));
+  }
+  const std::vector<absl::Status> statuses = AllJudgedThenBooked(&Stub::UseNextYearFunds, requests, "advance");
+  int booked = 0;
+  for (const auto& status : statuses) {
+    if (status.ok()) {
+      ++booked;
+    } else {
+      EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+    }
+  }
+  EXPECT_EQ(booked, 2);
+  EXPECT_EQ(Allocation(p, 2024)->categories(0).allocated_yen(), 18 * kM);
+  EXPECT_EQ(Allocation(p, 2025)->categories(0).allocated_yen(), 2 * kM);
+}
+
+// A plan whose direct costs add up beyond int64 is refused by name, not
+// wrapped into a negative free limit.
+TEST_F(FundsServiceTest, AReallocationOnAPlanBeyondInt64IsOutOfRange) {
+  const std::string p = "amed-crest-huge";
+  constexpr int64_t kHalf = std::numeric_limits<int64_t>::max() / 2 + 1;
+  Apply(Started("amed-crest", p, {{2024, BUDGET_CATEGORY_EQUIPMENT, kHalf}, {2024, BUDGET_CATEGORY_TRAVEL, kHalf}},
+                Jst(2024, 4, 1)),
+        p);
+  EXPECT_EQ(Project(p).allocation(), v1::ALLOCATION_STATUS_REJECTED);
+  v1::ReallocateRequest move;
+  move.set_project_id(p);
+  move.set_fiscal_year(2024);
+  move.set_from_category("equipment");
+  move.set_to_category("travel");
+  move.set_amount_yen(1 * kM);
+  move.set_request_id("move-huge");
+  auto moved = Call(&Stub::Reallocate, move, kPiApplicant);
+  EXPECT_EQ(moved.status().code(), absl::StatusCode::kOutOfRange) << moved.status();
+  EXPECT_THAT(std::string(moved.status().message()), HasSubstr("budget_plan"));
 }
 
 // ---------------------------------------------------------------- fiscal-year close

@@ -80,7 +80,10 @@ class Funds final {
   // forbid (closed year, inactive project, limits, insufficient funds with
   // google.rpc.PreconditionFailure); ALREADY_EXISTS for a request id used
   // for a different request; PERMISSION_DENIED for an applicant's foreign
-  // project; UNAVAILABLE when Redis is down (retry with the same ids).
+  // project; ABORTED when the accounts a limit (費目間流用, 前倒し) is judged on
+  // kept changing under concurrent requests until the attempts ran out
+  // (retry with the same ids); UNAVAILABLE when Redis is down (retry with
+  // the same ids).
 
   absl::StatusOr<v1::LoadProgramBudgetResponse> LoadProgramBudget(const Context& ctx,
                                                                   const v1::LoadProgramBudgetRequest& request);
