@@ -215,6 +215,21 @@ class FundsServiceTest : public ::testing::Test {
     return statuses;
   }
 
+  // How many of `statuses` are OK; each other one must be the limit's
+  // FAILED_PRECONDITION, saying `why`.
+  static int CountBooked(const std::vector<absl::Status>& statuses, const std::string& why) {
+    int booked = 0;
+    for (const auto& status : statuses) {
+      if (status.ok()) {
+        ++booked;
+        continue;
+      }
+      EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+      EXPECT_THAT(std::string(status.message()), HasSubstr(why)) << status;
+    }
+    return booked;
+  }
+
   v1::FundedProject Project(const std::string& project) {
     auto loaded = runtime::LoadAggregate<v1::FundedProject>(service_->kit().store(), "project", project);
     EXPECT_TRUE(loaded.ok() && loaded->exists()) << project;
@@ -797,16 +812,7 @@ TEST_F(FundsServiceTest, ConcurrentReallocationsTogetherStayWithinTheFreeLimit) 
     moves.push_back(std::move(move));
   }
   const std::vector<absl::Status> statuses = AllJudgedThenBooked(&Stub::Reallocate, moves, "realloc");
-  int booked = 0;
-  for (const auto& status : statuses) {
-    if (status.ok()) {
-      ++booked;
-    } else {
-      EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
-      EXPECT_THAT(std::string(status.message()), HasSubstr("an approved change request is required")) << status;
-    }
-  }
-  EXPECT_EQ(booked, 2);
+  EXPECT_EQ(CountBooked(statuses, "an approved change request is required"), 2);
   auto after = Allocation(p, 2024);
   ASSERT_TRUE(after.ok()) << after.status();
   std::map<std::string, int64_t> allocated;
@@ -841,15 +847,7 @@ TEST_F(FundsServiceTest, ConcurrentAdvanceUsesTogetherStayWithinTheLimit) {
     requests.push_back(std::move(early));
   }
   const std::vector<absl::Status> statuses = AllJudgedThenBooked(&Stub::UseNextYearFunds, requests, "advance");
-  int booked = 0;
-  for (const auto& status : statuses) {
-    if (status.ok()) {
-      ++booked;
-    } else {
-      EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
-    }
-  }
-  EXPECT_EQ(booked, 2);
+  EXPECT_EQ(CountBooked(statuses, "beyond the limit"), 2);
   EXPECT_EQ(Allocation(p, 2024)->categories(0).allocated_yen(), 18 * kM);
   EXPECT_EQ(Allocation(p, 2025)->categories(0).allocated_yen(), 2 * kM);
 }

@@ -860,16 +860,17 @@ absl::StatusOr<v1::UseNextYearFundsResponse> Funds::UseNextYearFunds(const Conte
     for (const auto& a : AllocatedAmounts({*account}, project->project_id())) allocated = a.allocated;
     auto allocation = allocated.Add(advanced);
     if (!allocation.ok()) {
-      return absl::OutOfRangeError(absl::StrCat("account ", next.id, ": the allocation before 前倒し (", allocated.value(),
-                                                " + ", advanced.value(), " yen) does not fit in int64"));
+      return absl::OutOfRangeError(absl::StrCat("account ", next.id, ": the allocation before 前倒し (",
+                                                allocated.value(), " + ", advanced.value(),
+                                                " yen) does not fit in int64"));
     }
     return NextYear{*allocation, advanced, account->revision};
   };
   auto respond = [&](const Booked& booked) -> absl::StatusOr<v1::UseNextYearFundsResponse> {
     auto now = state();
     if (!now.ok()) return now.status();
-    auto limit =
-        now->allocation.MultiplyRatio(terms->rules.advance_use_limit.numerator, terms->rules.advance_use_limit.denominator);
+    auto limit = now->allocation.MultiplyRatio(terms->rules.advance_use_limit.numerator,
+                                               terms->rules.advance_use_limit.denominator);
     if (!limit.ok()) return limit.status();
     v1::UseNextYearFundsResponse response;
     *response.mutable_transfer() = ToProto(booked.transfers.front());
