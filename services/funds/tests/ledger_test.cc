@@ -583,13 +583,66 @@ TEST_F(LedgerTest, TheScriptItselfRefusesAmountsBeyond53Bits) {
                             {ks.OutboxKey(shard), ks.Key(shard, "xlog:" + p), ks.Key(shard, "accts:" + p),
                              ks.Key(shard, "xfer:" + p + ":raw"), ks.Key(shard, "acct:" + p + ":external.mext"),
                              ks.Key(shard, "acct:" + p + ":" + budget_.id)},
-                            {"0", "1", "2", "0", "", "0", "external.mext", "", "0", budget_.id, "", "0", "raw",
-                             "1", "2", amount, "0", "c", "manual",        "", "e", "a",        "t", "env"});
+                            {"0", "1", "2", "0", "", "0", "external.mext", "", "0", "", budget_.id, "", "0", "",
+                             "raw", "1", "2", amount, "0", "c", "manual", "", "e", "a", "t", "env"});
     ASSERT_TRUE(reply.ok()) << reply.status();
     ASSERT_EQ(reply->type, store::Reply::Type::kArray) << reply->str;
     EXPECT_EQ(reply->elements[0].str, "invalid") << amount;
   }
   EXPECT_EQ(ledger_->GetTransfer(kProgram, "raw").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, ExpectedRevisionsBookOnlyOnTheStateTheCallerRead) {
+  LoadBudget(1000);
+  auto budget = ledger_->GetAccount(kProgram, budget_.id);
+  ASSERT_TRUE(budget.ok()) << budget.status();
+  EXPECT_EQ(budget->revision, 1);  // the load
+  const AccountSpec travel = ProjectAllocationAccount("p1", FiscalYear(2024), "travel");
+  auto decided = [&](const std::string& id, int64_t budget_revision) {
+    Batch b;
+    b.batch_id = id;
+    b.open_accounts = {travel};
+    b.transfers = {Move(id + ".1", budget_.id, travel.id, 300)};
+    b.expected_revisions = {{budget_.id, budget_revision}, {travel.id, 0}};  // travel: not opened yet
+    return b;
+  };
+  // Two requests decided on revision 1: the first is booked, the second
+  // finds the budget moved on and books nothing.
+  const Batch first = decided("a", 1), second = decided("b", 1);
+  auto booked = ledger_->CreateBatch(kProgram, first);
+  ASSERT_TRUE(booked.ok()) << booked.status();
+  const auto before = Snapshot();
+  auto stale = ledger_->CreateBatch(kProgram, second);
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted) << stale.status();
+  EXPECT_THAT(stale.status().message(), HasSubstr("changed (revision 0 read, now 1)"));
+  EXPECT_EQ(Snapshot(), before);
+  // A repeat of the booked batch is still answered from it.
+  auto repeat = ledger_->CreateBatch(kProgram, first);
+  ASSERT_TRUE(repeat.ok()) << repeat.status();
+  EXPECT_TRUE(repeat->duplicate);
+  // Decided again on what is there now, it is booked.
+  EXPECT_EQ(ledger_->GetAccount(kProgram, budget_.id)->revision, 2);
+  EXPECT_EQ(ledger_->GetAccount(kProgram, travel.id)->revision, 1);
+  Batch again = decided("b", 2);
+  again.expected_revisions[travel.id] = 1;
+  ASSERT_TRUE(ledger_->CreateBatch(kProgram, again).ok());
+  EXPECT_EQ(Balance(budget_.id), 400);
+  // A pending transfer and its void each change the revision; an account
+  // only opened does not.
+  Batch reserve;
+  reserve.batch_id = "r";
+  reserve.transfers = {Move("r.1", budget_.id, alloc_.id, 100)};
+  reserve.transfers[0].pending = true;
+  ASSERT_TRUE(ledger_->CreateBatch(kProgram, reserve).ok());
+  ASSERT_TRUE(ledger_->VoidPending(kProgram, "r.1").ok());
+  EXPECT_EQ(ledger_->GetAccount(kProgram, budget_.id)->revision, 5);
+  const AccountSpec other = ProjectAllocationAccount("p1", FiscalYear(2024), "other");
+  ASSERT_TRUE(ledger_->OpenAccount(kProgram, other).ok());
+  EXPECT_EQ(ledger_->GetAccount(kProgram, other.id)->revision, 0);
+  // The revisions must be of accounts the batch uses.
+  Batch foreign = decided("c", 5);
+  foreign.expected_revisions[other.id] = 0;
+  EXPECT_EQ(ledger_->CreateBatch(kProgram, foreign).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(LedgerTest, EveryKeyOfAProgramIsInOneSlot) {

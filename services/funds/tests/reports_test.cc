@@ -1,6 +1,8 @@
 // Reports from hand-built accounts: balances and turnover by code.
 #include "tane/funds/reports.h"
 
+#include <limits>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -46,7 +48,9 @@ std::vector<Account> Accounts() {
 }
 
 TEST(ReportsTest, ProjectAllocationsPerYearAndCategory) {
-  auto allocations = ProjectAllocations("crest", Accounts(), "p1");
+  auto all = ProjectAllocations("crest", Accounts(), "p1");
+  ASSERT_TRUE(all.ok()) << all.status();
+  const std::vector<v1::Allocation>& allocations = *all;
   ASSERT_EQ(allocations.size(), 2u);
   const v1::Allocation& y24 = allocations[1];
   EXPECT_EQ(y24.fiscal_year(), 2024);
@@ -71,10 +75,52 @@ TEST(ReportsTest, ProjectAllocationsPerYearAndCategory) {
   EXPECT_EQ(y23.returned_yen(), 10);
 
   auto p2 = ProjectAllocations("crest", Accounts(), "p2", 2024);
-  ASSERT_EQ(p2.size(), 1u);
-  EXPECT_EQ(p2[0].reserved_yen(), 100);
-  EXPECT_EQ(p2[0].total_yen(), 0);
-  EXPECT_TRUE(ProjectAllocations("crest", Accounts(), "p3").empty());
+  ASSERT_TRUE(p2.ok()) << p2.status();
+  ASSERT_EQ(p2->size(), 1u);
+  EXPECT_EQ((*p2)[0].reserved_yen(), 100);
+  EXPECT_EQ((*p2)[0].total_yen(), 0);
+  EXPECT_TRUE(ProjectAllocations("crest", Accounts(), "p3")->empty());
+}
+
+// Sums near INT64_MAX are refused with the field, never wrapped.
+TEST(ReportsTest, ProjectAllocationSumsBeyondInt64AreOutOfRange) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const FiscalYear fy(2024);
+  struct Case {
+    std::string name;
+    std::vector<Account> accounts;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"two payables' unspent",
+       {Make(InstitutionPayableAccount("p1", fy, "u-tokyo"), kMax - 1, {}),
+        Make(InstitutionPayableAccount("p1", fy, "kyoto-u"), 2, {})},
+       "unspent_yen"},
+      {"direct categories",
+       {Make(ProjectAllocationAccount("p1", fy, "equipment"), 0, {{"allocation", {0, kMax}}}),
+        Make(ProjectAllocationAccount("p1", fy, "travel"), 0, {{"allocation", {0, 1}}})},
+       "direct_yen"},
+      {"direct plus indirect",
+       {Make(ProjectAllocationAccount("p1", fy, "equipment"), 0, {{"allocation", {0, kMax - 5}}}),
+        Make(ProjectAllocationAccount("p1", fy, "indirect"), 0, {{"allocation", {0, 6}}})},
+       "total_yen"},
+      {"undisbursed over categories",
+       {Make(ProjectAllocationAccount("p1", fy, "equipment"), kMax, {}),
+        Make(ProjectAllocationAccount("p1", fy, "travel"), kMax, {})},
+       "undisbursed_yen"},
+  };
+  for (const auto& c : cases) {
+    auto allocations = ProjectAllocations("crest", c.accounts, "p1");
+    EXPECT_EQ(allocations.status().code(), absl::StatusCode::kOutOfRange) << c.name;
+    EXPECT_THAT(allocations.status().message(), ::testing::HasSubstr(c.field + " of project p1 FY2024")) << c.name;
+  }
+  // At the bound exactly, it adds up.
+  auto at_bound = ProjectAllocations("crest",
+                                     {Make(InstitutionPayableAccount("p1", fy, "u-tokyo"), kMax - 2, {}),
+                                      Make(InstitutionPayableAccount("p1", fy, "kyoto-u"), 2, {})},
+                                     "p1");
+  ASSERT_TRUE(at_bound.ok()) << at_bound.status();
+  EXPECT_EQ((*at_bound)[0].unspent_yen(), kMax);
 }
 
 TEST(ReportsTest, BudgetPerFiscalYear) {
@@ -107,7 +153,7 @@ TEST(ReportsTest, InstitutionsAndCsv) {
             "program_id,institution_id,fiscal_year,projects,disbursed_yen,spent_yen,unspent_yen,carried_in_yen,"
             "carried_out_yen,returned_yen\r\ncrest,u-tokyo,2024,1,200,120,80,0,0,0\r\n");
   EXPECT_THAT(BudgetCsv(BudgetReport("crest", Accounts())), ::testing::HasSubstr("\r\ncrest,2024,1000,390,100,200,120,610,40,0,0\r\n"));
-  EXPECT_THAT(ProjectsCsv(ProjectAllocations("crest", Accounts(), "p1", 2024)),
+  EXPECT_THAT(ProjectsCsv(*ProjectAllocations("crest", Accounts(), "p1", 2024)),
               ::testing::HasSubstr("\r\ncrest,p1,2024,equipment,250,0,200,120,90,40,0,0\r\n"));
   auto amounts = AllocatedAmounts(Accounts(), "p1");
   EXPECT_EQ(amounts.size(), 4u);

@@ -3,7 +3,13 @@
 // read back from tane.funds.events. One service for the suite; each test
 // works in programs of its own (the shipped catalog's), with the service's
 // clock set by the test.
+#include <atomic>
+#include <latch>
+#include <limits>
+#include <map>
+#include <memory>
 #include <set>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -162,6 +168,72 @@ class FundsServiceTest : public ::testing::Test {
                    absl::Time start = Jst(2024, 4, 1)) {
     Apply(Started(program, project, plan, start), project);
     Apply(Changed(program, project, projects::v1::CHANGE_KIND_ACTIVATED, projects::v1::PROJECT_STATE_ACTIVE), project);
+  }
+
+  // Publishes a projects event whose first project commit is lost after its
+  // ledger batch was booked (tane-funds died in between, or the commit came
+  // back UNAVAILABLE); waits until the consumer's retry applied it.
+  EventEnvelope ApplyLosingFirstCommit(const google::protobuf::Message& payload, const std::string& project) {
+    const EventEnvelope envelope = bus::NewEvent(payload, "project", project, "program_officer:po-1", "", clock_->Now());
+    auto commits = std::make_shared<std::atomic<int>>(0);
+    Funds::TestHooks hooks;
+    hooks.before_project_commit = [commits, id = envelope.event_id()](const EventEnvelope& cause) {
+      if (cause.event_id() != id || commits->fetch_add(1) > 0) return absl::OkStatus();
+      return absl::UnavailableError("test: the project commit is lost");
+    };
+    service_->funds().SetTestHooks(std::move(hooks));
+    EXPECT_TRUE(
+        tane::testing::PublishEnvelopes(kafka_->bootstrap_servers(), "tane.projects.events", {envelope}).ok());
+    WaitApplied(envelope, project);
+    service_->funds().SetTestHooks({});
+    EXPECT_EQ(commits->load(), 2) << "the first commit lost, the retry's made";
+    return envelope;
+  }
+
+  // Sends `requests` at once, as the PI, with each one's first booking held
+  // until all of them got there (each judged its limit on the same state:
+  // the window between the check and the booking); their statuses.
+  template <typename Request, typename Response>
+  std::vector<absl::Status> AllJudgedThenBooked(testing::FundsClient::Method<Request, Response> method,
+                                                const std::vector<Request>& requests, const std::string& kind) {
+    const int n = static_cast<int>(requests.size());
+    auto arrived = std::make_shared<std::atomic<int>>(0);
+    auto gate = std::make_shared<std::latch>(n);
+    Funds::TestHooks hooks;
+    hooks.before_book = [=](const std::string& prefix) {
+      if (prefix.rfind(kind + "-", 0) == 0 && arrived->fetch_add(1) < n) gate->arrive_and_wait();
+    };
+    service_->funds().SetTestHooks(std::move(hooks));
+    std::vector<absl::Status> statuses(requests.size());
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] { statuses[i] = Call(method, requests[i], kPiApplicant).status(); });
+    }
+    for (auto& t : threads) t.join();
+    service_->funds().SetTestHooks({});
+    EXPECT_GE(arrived->load(), n) << "every request reached its booking";
+    return statuses;
+  }
+
+  // How many of `statuses` are OK; each other one must be the limit's
+  // FAILED_PRECONDITION, saying `why`.
+  static int CountBooked(const std::vector<absl::Status>& statuses, const std::string& why) {
+    int booked = 0;
+    for (const auto& status : statuses) {
+      if (status.ok()) {
+        ++booked;
+        continue;
+      }
+      EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+      EXPECT_THAT(std::string(status.message()), HasSubstr(why)) << status;
+    }
+    return booked;
+  }
+
+  v1::FundedProject Project(const std::string& project) {
+    auto loaded = runtime::LoadAggregate<v1::FundedProject>(service_->kit().store(), "project", project);
+    EXPECT_TRUE(loaded.ok() && loaded->exists()) << project;
+    return loaded.ok() ? loaded->value : v1::FundedProject();
   }
 
   absl::StatusOr<v1::Allocation> Allocation(const std::string& project, int fy, const Caller& caller = kAuditor) {
@@ -427,6 +499,97 @@ TEST_F(FundsServiceTest, RedeliveredProjectStartedBooksNothingTwice) {
   EXPECT_EQ(Events<v1::AllocationMade>(p, 1).size(), 1u);
 }
 
+// The allocation was booked, then the project commit was lost: the retry
+// finds the budget without that money, and must answer from the booking.
+TEST_F(FundsServiceTest, AnAllocationBookedBeforeALostCommitIsMadeNotRejected) {
+  const std::string program = "jst-mirai-exploratory";
+  LoadBudget(program, 2024, v1::BUDGET_LINE_INITIAL, 13 * kM);  // exactly the plan with 30% indirect
+  const std::string p = "mirai-p1";
+  ApplyLosingFirstCommit(Started(program, p, {{2024, BUDGET_CATEGORY_EQUIPMENT, 10 * kM}}, Jst(2024, 10, 1)), p);
+
+  const v1::FundedProject record = Project(p);
+  EXPECT_EQ(record.allocation(), v1::ALLOCATION_STATUS_RESERVED);
+  EXPECT_EQ(record.last_rejection(), "");
+  EXPECT_EQ(record.pending_transfer_ids_size(), 2);  // equipment and indirect
+  auto made = Events<v1::AllocationMade>(p, 1);
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_TRUE(made[0].pending());
+  EXPECT_EQ(Allocation(p, 2024)->reserved_yen(), 13 * kM);  // reserved once
+  EXPECT_EQ(Account(program, "budget.2024.initial").available_yen(), 0);
+
+  // The contract posts what the lost commit's event reserved.
+  Apply(Changed(program, p, projects::v1::CHANGE_KIND_ACTIVATED, projects::v1::PROJECT_STATE_ACTIVE), p);
+  EXPECT_EQ(Allocation(p, 2024)->total_yen(), 13 * kM);
+  EXPECT_EQ(Allocation(p, 2024)->reserved_yen(), 0);
+  EXPECT_EQ(Account(program, "budget.2024.initial").balance_yen(), 0);
+  EXPECT_EQ(Project(p).allocation(), v1::ALLOCATION_STATUS_POSTED);
+}
+
+// A reserved allocation revised, then the commit lost: the retry must not
+// re-plan against the budget that now lacks the new reservations, and must
+// keep the new reservations (not the voided ones) for the contract to post.
+TEST_F(FundsServiceTest, AReservedRevisionBookedBeforeALostCommitKeepsItsNewReservations) {
+  const std::string program = "sicorp-core-team";
+  LoadBudget(program, 2024, v1::BUDGET_LINE_INITIAL, 13 * kM);
+  const std::string p = "sicorp-core-p1";
+  Apply(Started(program, p, {{2024, BUDGET_CATEGORY_EQUIPMENT, 10 * kM}}, Jst(2024, 10, 1)), p);
+  const v1::FundedProject reserved = Project(p);
+  ASSERT_EQ(reserved.allocation(), v1::ALLOCATION_STATUS_RESERVED);
+  EXPECT_EQ(Account(program, "budget.2024.initial").available_yen(), 0);
+
+  // Revised before the contract: the 13M reservation voided, 10.4M reserved anew.
+  auto revised = Changed(program, p, projects::v1::CHANGE_KIND_PLAN_REVISED, projects::v1::PROJECT_STATE_CONTRACTING);
+  revised.set_budget_plan_changed(true);
+  auto* line = revised.add_budget_plan();
+  line->set_fiscal_year(2024);
+  line->set_category(BUDGET_CATEGORY_EQUIPMENT);
+  line->set_amount_yen(8 * kM);
+  ApplyLosingFirstCommit(revised, p);
+
+  const v1::FundedProject record = Project(p);
+  EXPECT_EQ(record.last_rejection(), "");
+  EXPECT_EQ(record.allocation(), v1::ALLOCATION_STATUS_RESERVED);
+  ASSERT_EQ(record.pending_transfer_ids_size(), 2);
+  for (const auto& id : record.pending_transfer_ids()) {
+    EXPECT_THAT(reserved.pending_transfer_ids(), ::testing::Not(::testing::Contains(id))) << id << " was voided";
+  }
+  ASSERT_EQ(record.budget_plan_size(), 1);
+  EXPECT_EQ(record.budget_plan(0).direct_yen(), 8 * kM);
+  EXPECT_EQ(Allocation(p, 2024)->reserved_yen(), 10'400'000);
+  EXPECT_EQ(Account(program, "budget.2024.initial").available_yen(), 2'600'000);
+  EXPECT_EQ(Events<v1::AllocationMade>(p, 2).size(), 2u);  // the start and the revision, each once
+
+  Apply(Changed(program, p, projects::v1::CHANGE_KIND_ACTIVATED, projects::v1::PROJECT_STATE_ACTIVE), p);
+  EXPECT_EQ(Allocation(p, 2024)->total_yen(), 10'400'000);
+  EXPECT_EQ(Allocation(p, 2024)->reserved_yen(), 0);
+  EXPECT_EQ(Account(program, "budget.2024.initial").balance_yen(), 2'600'000);
+  EXPECT_EQ(Account(program, "budget.2024.initial").available_yen(), 2'600'000);
+}
+
+// A termination booked, then the commit lost: the retry answers from the
+// booked releases (the accounts they came from are empty now).
+TEST_F(FundsServiceTest, ATerminationBookedBeforeALostCommitReleasesOnce) {
+  const std::string program = "sicorp-acceleration";
+  for (int fy : {2024, 2025}) LoadBudget(program, fy, v1::BUDGET_LINE_INITIAL, 20 * kM);
+  const std::string p = "sicorp-accel-p1";
+  StartActive(program, p, {{2024, BUDGET_CATEGORY_TRAVEL, 10 * kM}, {2025, BUDGET_CATEGORY_TRAVEL, 10 * kM}});
+  projects::v1::ProjectTerminated terminated;
+  terminated.set_project_id(p);
+  terminated.set_program_id(program);
+  terminated.set_effective_fiscal_year(2025);
+  *terminated.mutable_effective_time() = Ts(Jst(2025, 4, 1));
+  ApplyLosingFirstCommit(terminated, p);
+
+  const v1::FundedProject record = Project(p);
+  EXPECT_EQ(record.state(), projects::v1::PROJECT_STATE_TERMINATED);
+  EXPECT_EQ(record.allocation(), v1::ALLOCATION_STATUS_RELEASED);
+  EXPECT_EQ(Allocation(p, 2025)->total_yen(), 0);
+  EXPECT_EQ(Account(program, "budget.2025.initial").balance_yen(), 20 * kM);
+  auto returned = Events<v1::FundsReturned>(p, 1);
+  ASSERT_EQ(returned.size(), 1u);
+  EXPECT_EQ(returned[0].amount_yen(), 13 * kM);
+}
+
 TEST_F(FundsServiceTest, TerminationReleasesFutureYearsAndVoidsReservations) {
   for (int fy : {2024, 2025, 2026}) LoadBudget("accel", fy, v1::BUDGET_LINE_INITIAL, 100 * kM);
   const std::string p = "accel-p1";
@@ -626,6 +789,88 @@ TEST_F(FundsServiceTest, ReallocationDisbursementsAndExpenseReports) {
   ASSERT_EQ(by_institution->institutions_size(), 1);
   EXPECT_EQ(by_institution->institutions(0).disbursed_yen(), 39 * kM);
   EXPECT_EQ(by_institution->institutions(0).spent_yen(), 3 * kM);
+}
+
+// Three moves judged at once on the same amounts: each is within the free
+// limit alone, all three are not. Exactly what the limit allows is booked.
+TEST_F(FundsServiceTest, ConcurrentReallocationsTogetherStayWithinTheFreeLimit) {
+  LoadBudget("amed-crest", 2024, v1::BUDGET_LINE_INITIAL, 100 * kM);
+  const std::string p = "amed-crest-p1";
+  StartActive("amed-crest", p,
+              {{2024, BUDGET_CATEGORY_EQUIPMENT, 20 * kM},
+               {2024, BUDGET_CATEGORY_TRAVEL, 4 * kM},
+               {2024, BUDGET_CATEGORY_PERSONNEL, 6 * kM}});
+  std::vector<v1::ReallocateRequest> moves;
+  for (int i = 1; i <= 3; ++i) {
+    v1::ReallocateRequest move;
+    move.set_project_id(p);
+    move.set_fiscal_year(2024);
+    move.set_from_category("equipment");
+    move.set_to_category("travel");
+    move.set_amount_yen(6 * kM);  // free limit: 50% of the 30M planned direct = 15M
+    move.set_request_id(absl::StrCat("move-", i));
+    moves.push_back(std::move(move));
+  }
+  const std::vector<absl::Status> statuses = AllJudgedThenBooked(&Stub::Reallocate, moves, "realloc");
+  EXPECT_EQ(CountBooked(statuses, "an approved change request is required"), 2);
+  auto after = Allocation(p, 2024);
+  ASSERT_TRUE(after.ok()) << after.status();
+  std::map<std::string, int64_t> allocated;
+  for (const auto& c : after->categories()) allocated[c.category()] = c.allocated_yen();
+  EXPECT_EQ(allocated["equipment"], 8 * kM);
+  EXPECT_EQ(allocated["travel"], 16 * kM);  // 12M above its plan: within 15M
+  // Each move booked once, the refused one not at all.
+  for (int i = 0; i < 3; ++i) {
+    auto again = Call(&Stub::Reallocate, moves[i], kPiApplicant);
+    EXPECT_EQ(again.status().code(), statuses[i].code()) << i;
+  }
+  auto repeated = Allocation(p, 2024);
+  ASSERT_TRUE(repeated.ok()) << repeated.status();
+  for (const auto& c : repeated->categories()) EXPECT_EQ(c.allocated_yen(), allocated[c.category()]);
+}
+
+// Three 前倒し judged at once on the same advanced total: exactly what the
+// limit (100% of next year's allocation) allows is booked.
+TEST_F(FundsServiceTest, ConcurrentAdvanceUsesTogetherStayWithinTheLimit) {
+  for (int fy : {2024, 2025}) LoadBudget("kakenhi-kiban-b", fy, v1::BUDGET_LINE_INITIAL, 50 * kM);
+  const std::string p = "kiban-b-p1";
+  StartActive("kakenhi-kiban-b", p,
+              {{2024, BUDGET_CATEGORY_EQUIPMENT, 10 * kM}, {2025, BUDGET_CATEGORY_EQUIPMENT, 10 * kM}});
+  std::vector<v1::UseNextYearFundsRequest> requests;
+  for (int i = 1; i <= 3; ++i) {
+    v1::UseNextYearFundsRequest early;
+    early.set_project_id(p);
+    early.set_fiscal_year(2024);
+    early.set_category("equipment");
+    early.set_amount_yen(4 * kM);
+    early.set_request_id(absl::StrCat("early-", i));
+    requests.push_back(std::move(early));
+  }
+  const std::vector<absl::Status> statuses = AllJudgedThenBooked(&Stub::UseNextYearFunds, requests, "advance");
+  EXPECT_EQ(CountBooked(statuses, "beyond the limit"), 2);
+  EXPECT_EQ(Allocation(p, 2024)->categories(0).allocated_yen(), 18 * kM);
+  EXPECT_EQ(Allocation(p, 2025)->categories(0).allocated_yen(), 2 * kM);
+}
+
+// A plan whose direct costs add up beyond int64 is refused by name, not
+// wrapped into a negative free limit.
+TEST_F(FundsServiceTest, AReallocationOnAPlanBeyondInt64IsOutOfRange) {
+  const std::string p = "amed-crest-huge";
+  constexpr int64_t kHalf = std::numeric_limits<int64_t>::max() / 2 + 1;
+  Apply(Started("amed-crest", p, {{2024, BUDGET_CATEGORY_EQUIPMENT, kHalf}, {2024, BUDGET_CATEGORY_TRAVEL, kHalf}},
+                Jst(2024, 4, 1)),
+        p);
+  EXPECT_EQ(Project(p).allocation(), v1::ALLOCATION_STATUS_REJECTED);
+  v1::ReallocateRequest move;
+  move.set_project_id(p);
+  move.set_fiscal_year(2024);
+  move.set_from_category("equipment");
+  move.set_to_category("travel");
+  move.set_amount_yen(1 * kM);
+  move.set_request_id("move-huge");
+  auto moved = Call(&Stub::Reallocate, move, kPiApplicant);
+  EXPECT_EQ(moved.status().code(), absl::StatusCode::kOutOfRange) << moved.status();
+  EXPECT_THAT(std::string(moved.status().message()), HasSubstr("budget_plan"));
 }
 
 // ---------------------------------------------------------------- fiscal-year close

@@ -162,7 +162,7 @@ absl::StatusOr<Transfer> TransferFromHash(const std::string& program_id, const s
   return t;
 }
 
-// An account from HGETALL: spec, bal, pdr, pcr and the turnover fields
+// An account from HGETALL: spec, bal, pdr, pcr, rev and the turnover fields
 // "dr:<code>" / "cr:<code>".
 absl::StatusOr<Account> AccountFromReply(const std::string& program_id, const std::string& account_id,
                                          const Reply& reply) {
@@ -187,6 +187,8 @@ absl::StatusOr<Account> AccountFromReply(const std::string& program_id, const st
       a.pending_debits = Yen(n);
     } else if (field == "pcr") {
       a.pending_credits = Yen(n);
+    } else if (field == "rev") {
+      a.revision = n;
     } else if (absl::StartsWith(field, "dr:")) {
       a.turnover[field.substr(3)].debited = Yen(n);
     } else if (absl::StartsWith(field, "cr:")) {
@@ -498,7 +500,7 @@ absl::StatusOr<BatchResult> Ledger::CreateBatch(const std::string& program_id, c
   for (const auto& id : account_ids) keys.push_back(AccountKey(shard, program_id, id));
 
   std::vector<std::string> args;
-  args.reserve(6 + account_ids.size() * 3 + batch.transfers.size() * 12 + to_resolve.size() * 8 +
+  args.reserve(6 + account_ids.size() * 4 + batch.transfers.size() * 12 + to_resolve.size() * 8 +
                batch.events.size() * 4);
   args.push_back(now_ms);
   args.push_back(absl::StrCat(batch.transfers.size()));
@@ -511,6 +513,15 @@ absl::StatusOr<BatchResult> Ledger::CreateBatch(const std::string& program_id, c
     args.push_back(id);
     args.push_back(it == opened.end() ? "" : SpecString(*it->second));
     args.push_back(it == opened.end() ? "0" : "1");
+    auto expected = batch.expected_revisions.find(id);
+    args.push_back(expected == batch.expected_revisions.end() ? "" : absl::StrCat(expected->second));
+  }
+  for (const auto& [id, revision] : batch.expected_revisions) {
+    if (index.find(id) == index.end()) {
+      core::Violations unused;
+      unused.Add("expected_revisions", absl::StrCat("account ", id, " is not one the batch opens or moves money on"));
+      return unused.ToStatus("invalid batch");
+    }
   }
   auto push_event = [&](const common::v1::EventEnvelope& event) {
     args.push_back(event.event_id());
@@ -647,6 +658,11 @@ absl::StatusOr<BatchResult> Ledger::CreateBatch(const std::string& program_id, c
   if (outcome == "specconflict") {
     return absl::AlreadyExistsError(absl::StrCat("account ", str(1), " of program ", program_id,
                                                  " already exists with a different kind or attributes"));
+  }
+  if (outcome == "stale") {
+    return absl::AbortedError(absl::StrCat("account ", str(1), " of program ", program_id, " changed (revision ",
+                                           str(2), " read, now ", str(3),
+                                           ") since the request was decided; nothing was booked: read and retry"));
   }
   if (outcome == "bound") {
     return absl::OutOfRangeError(absl::StrCat("transfer ", str(2), " would take account ", str(1),

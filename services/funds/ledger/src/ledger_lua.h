@@ -30,7 +30,7 @@ return {'ok'}
 // pending transfers to resolve, KEYS[3+T+R+1..3+T+R+A] accounts.
 // ARGV[1] now (unix ms), ARGV[2] T, ARGV[3] A, ARGV[4] E, ARGV[5] batch id,
 // ARGV[6] R,
-// then A x (account id, spec, open '1'/'0'),
+// then A x (account id, spec, open '1'/'0', expected revision or ''),
 // then T x (id, debit index, credit index, amount, pending '1'/'0', content,
 //           code, memo, event id, event aggregate, event type, envelope),
 // then R x (id, debit index, credit index, 'post'/'void', event id,
@@ -40,6 +40,10 @@ return {'ok'}
 // Resolutions apply before the new transfers (a void frees money a new
 // reservation may use). A resolution whose transfer is already resolved the
 // same way is a no-op; a batch in which everything is a no-op is 'dup'.
+//
+// Revisions: an account's "rev" (absent = 0) goes up by one in every batch
+// that changes its bal, pdr or pcr; an expected revision that differs is
+// 'stale' (checked after the idempotency check, before anything is written).
 //
 // Turnover: every posted amount is also added to the debit account's
 // "dr:<code>" and the credit account's "cr:<code>", so reports read money
@@ -57,8 +61,9 @@ local now, batch = ARGV[1], ARGV[5]
 local a = 7
 local accts = {}
 for i = 1, A do
-  accts[i] = {id = ARGV[a], spec = ARGV[a + 1], open = ARGV[a + 2] == '1', key = KEYS[3 + T + R + i], turn = {}}
-  a = a + 3
+  accts[i] = {id = ARGV[a], spec = ARGV[a + 1], open = ARGV[a + 2] == '1', rev = ARGV[a + 3],
+              key = KEYS[3 + T + R + i], turn = {}}
+  a = a + 4
 end
 local xs = {}
 for i = 1, T do
@@ -127,6 +132,15 @@ for i = 1, R do
 end
 if T == 0 and todo == 0 then return records('dup') end
 
+-- 2b. optimistic concurrency: the revisions the caller decided on
+for i = 1, A do
+  local ac = accts[i]
+  if ac.rev ~= '' then
+    local rev = redis.call('HGET', ac.key, 'rev') or '0'
+    if rev ~= ac.rev then return {'stale', ac.id, ac.rev, rev} end
+  end
+end
+
 -- 3. accounts exist (or are opened here) with the expected spec
 for i = 1, A do
   local ac = accts[i]
@@ -174,6 +188,7 @@ for i = 1, R do
   local r = rs[i]
   if not r.skip then
     local amt = tonumber(r.amt)
+    r.dr.touched, r.cr.touched = true, true
     if r.dr.pdr < amt or r.cr.pcr < amt then return {'corrupt', r.id} end
     r.dr.pdr = r.dr.pdr - amt
     r.cr.pcr = r.cr.pcr - amt
@@ -189,6 +204,7 @@ end
 for i = 1, T do
   local x = xs[i]
   local amt = tonumber(x.amt)
+  x.dr.touched, x.cr.touched = true, true
   if x.pend then
     x.dr.pdr = x.dr.pdr + amt
     x.cr.pcr = x.cr.pcr + amt
@@ -258,6 +274,9 @@ for i = 1, T do
              'st', x.pend and 'pending' or 'posted', 'at', now, 'dbal', dbal, 'cbal', cbal)
   redis.call('RPUSH', KEYS[2], x.id)
   redis.call('XADD', KEYS[1], '*', 'id', x.ev[1], 'agg', x.ev[2], 'type', x.ev[3], 'env', x.ev[4])
+end
+for i = 1, A do
+  if accts[i].touched then redis.call('HINCRBY', accts[i].key, 'rev', 1) end
 end
 for i = 1, E do
   redis.call('XADD', KEYS[1], '*', 'id', ARGV[a], 'agg', ARGV[a + 1], 'type', ARGV[a + 2], 'env', ARGV[a + 3])

@@ -22,6 +22,26 @@ using core::FiscalYear;
 using core::Yen;
 namespace tel = ::tane::telemetry;
 
+namespace {
+
+// How often a limit is judged again when the accounts it was judged on
+// changed before the booking (each time, another request was booked).
+constexpr int kJudgeAttempts = 8;
+
+// The revisions of `ids` among `accounts`, 0 for an id not opened yet.
+std::map<std::string, int64_t> RevisionsOf(const std::vector<Account>& accounts,
+                                           const std::vector<std::string>& ids) {
+  std::map<std::string, int64_t> out;
+  for (const auto& id : ids) out[id] = 0;
+  for (const auto& a : accounts) {
+    auto it = out.find(a.spec.id);
+    if (it != out.end()) it->second = a.revision;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string InstitutionKey(std::string_view institution_id) {
   std::string id(institution_id);
   for (const char* prefix : {"https://ror.org/", "http://ror.org/", "ror.org/"}) {
@@ -45,6 +65,16 @@ void Funds::Count(const std::string& what, const std::string& outcome) {
 }
 
 // ------------------------------------------------------------------ helpers
+
+void Funds::SetTestHooks(TestHooks hooks) {
+  std::lock_guard<std::mutex> lock(hooks_mu_);
+  hooks_ = std::move(hooks);
+}
+
+Funds::TestHooks Funds::Hooks() {
+  std::lock_guard<std::mutex> lock(hooks_mu_);
+  return hooks_;
+}
 
 absl::StatusOr<std::optional<Funds::Booked>> Funds::FindBooked(const std::string& program_id,
                                                                const std::string& prefix,
@@ -74,6 +104,7 @@ absl::StatusOr<Funds::Booked> Funds::BookOnce(const std::string& program_id, con
     if (batch->transfers.empty() && batch->resolve.empty()) return Booked{};
     batch->batch_id = absl::StrCat(prefix, ":", fingerprint);
     for (size_t i = 0; i < batch->transfers.size(); ++i) batch->transfers[i].id = absl::StrCat(prefix, ".", i + 1);
+    if (auto hook = Hooks().before_book) hook(prefix);
     auto result = ledger_.CreateBatch(program_id, *batch, origin);
     if (result.ok()) return Booked{std::move(result->transfers), std::move(result->resolved), result->duplicate};
     // A twin request booked it in between, with content computed from other
@@ -328,11 +359,12 @@ absl::StatusOr<v1::Allocation> Funds::GetAllocation(const Context& ctx, const v1
   auto accounts = ledger_.ListAccounts(project->program_id(), project->project_id());
   if (!accounts.ok()) return accounts.status();
   auto allocations = ProjectAllocations(project->program_id(), *accounts, project->project_id(), request.fiscal_year());
-  if (allocations.empty()) {
+  if (!allocations.ok()) return allocations.status();
+  if (allocations->empty()) {
     return absl::NotFoundError(
         absl::StrCat("project ", project->project_id(), " has no allocation for FY", request.fiscal_year()));
   }
-  return std::move(allocations.front());
+  return std::move(allocations->front());
 }
 
 absl::StatusOr<v1::ListAllocationsResponse> Funds::ListAllocations(const Context& ctx,
@@ -342,9 +374,9 @@ absl::StatusOr<v1::ListAllocationsResponse> Funds::ListAllocations(const Context
   auto accounts = ledger_.ListAccounts(project->program_id(), project->project_id());
   if (!accounts.ok()) return accounts.status();
   v1::ListAllocationsResponse response;
-  for (auto& a : ProjectAllocations(project->program_id(), *accounts, project->project_id())) {
-    *response.add_allocations() = std::move(a);
-  }
+  auto allocations = ProjectAllocations(project->program_id(), *accounts, project->project_id());
+  if (!allocations.ok()) return allocations.status();
+  for (auto& a : *allocations) *response.add_allocations() = std::move(a);
   return response;
 }
 
@@ -687,7 +719,15 @@ absl::StatusOr<v1::ReallocateResponse> Funds::Reallocate(const Context& ctx, con
   if (!terms.ok()) return terms.status();
   const std::vector<CategoryAmount> planned = PlannedDirect(*project, request.fiscal_year());
   Yen planned_direct;
-  for (const auto& c : planned) planned_direct = Yen(planned_direct.value() + c.amount.value());
+  for (const auto& c : planned) {
+    auto sum = planned_direct.Add(c.amount);
+    if (!sum.ok()) {
+      return absl::OutOfRangeError(absl::StrCat("budget_plan of project ", project->project_id(), " for FY",
+                                                request.fiscal_year(),
+                                                ": the planned direct costs add up beyond int64 yen"));
+    }
+    planned_direct = *sum;
+  }
   auto share = planned_direct.MultiplyRatio(terms->rules.reallocation_free_share.numerator,
                                             terms->rules.reallocation_free_share.denominator);
   if (!share.ok()) return share.status();
@@ -749,39 +789,45 @@ absl::StatusOr<v1::ReallocateResponse> Funds::Reallocate(const Context& ctx, con
     approval = ReallocationApproval{request.approval_id(), stored->value.from_category(),
                                     stored->value.to_category(), Yen(stored->value.approved_yen())};
   }
-  auto accounts = ledger_.ListAccounts(program, project->project_id());
-  if (!accounts.ok()) return accounts.status();
-  std::vector<CategoryAmount> current;
-  for (const auto& a : AllocatedAmounts(*accounts, project->project_id())) {
-    if (a.fiscal_year.year() == request.fiscal_year() && a.category != kIndirectCategory) {
-      current.push_back({a.category, a.allocated});
-    }
-  }
-  auto decision = CheckReallocation(terms->rules, planned, current, request.from_category(), request.to_category(),
-                                    Yen(request.amount_yen()), approval);
-  if (!decision.ok()) return decision.status();
   const FiscalYear fy(request.fiscal_year());
-  auto booked = BookOnce(program, decision->approval_used ? by_approval : by_request, fingerprint,
-                         OnOtherRequest::kRefuse, decision->approval_used ? "approval_id" : "request_id",
-                         OriginOf(ctx), [&]() -> absl::StatusOr<Batch> {
-                           Batch batch;
-                           const AccountSpec to =
-                               ProjectAllocationAccount(project->project_id(), fy, request.to_category());
-                           batch.open_accounts.push_back(to);
-                           TransferRequest t;
-                           t.debit_account_id =
-                               ProjectAllocationAccount(project->project_id(), fy, request.from_category()).id;
-                           t.credit_account_id = to.id;
-                           t.amount = Yen(request.amount_yen());
-                           t.code = codes::kReallocation;
-                           t.memo = decision->approval_used
-                                        ? absl::StrCat("費目間流用 with approval ", request.approval_id())
-                                        : std::string("費目間流用 within the free limit");
-                           batch.transfers.push_back(std::move(t));
-                           return batch;
-                         });
-  if (!booked.ok()) return booked.status();
-  return respond(*booked, decision->approval_used);
+  const AccountSpec from = ProjectAllocationAccount(project->project_id(), fy, request.from_category());
+  const AccountSpec to = ProjectAllocationAccount(project->project_id(), fy, request.to_category());
+  // The limits are judged on the two categories as read, and the move is
+  // booked only if neither changed since (else a concurrent move judged on
+  // the same amounts would pass too): judged again when one did.
+  for (int attempt = 1;; ++attempt) {
+    auto accounts = ledger_.ListAccounts(program, project->project_id());
+    if (!accounts.ok()) return accounts.status();
+    std::vector<CategoryAmount> current;
+    for (const auto& a : AllocatedAmounts(*accounts, project->project_id())) {
+      if (a.fiscal_year.year() == request.fiscal_year() && a.category != kIndirectCategory) {
+        current.push_back({a.category, a.allocated});
+      }
+    }
+    auto decision = CheckReallocation(terms->rules, planned, current, request.from_category(),
+                                      request.to_category(), Yen(request.amount_yen()), approval);
+    if (!decision.ok()) return decision.status();
+    auto booked = BookOnce(program, decision->approval_used ? by_approval : by_request, fingerprint,
+                           OnOtherRequest::kRefuse, decision->approval_used ? "approval_id" : "request_id",
+                           OriginOf(ctx), [&]() -> absl::StatusOr<Batch> {
+                             Batch batch;
+                             batch.open_accounts.push_back(to);
+                             batch.expected_revisions = RevisionsOf(*accounts, {from.id, to.id});
+                             TransferRequest t;
+                             t.debit_account_id = from.id;
+                             t.credit_account_id = to.id;
+                             t.amount = Yen(request.amount_yen());
+                             t.code = codes::kReallocation;
+                             t.memo = decision->approval_used
+                                          ? absl::StrCat("費目間流用 with approval ", request.approval_id())
+                                          : std::string("費目間流用 within the free limit");
+                             batch.transfers.push_back(std::move(t));
+                             return batch;
+                           });
+    if (absl::IsAborted(booked.status()) && attempt < kJudgeAttempts) continue;
+    if (!booked.ok()) return booked.status();
+    return respond(*booked, decision->approval_used);
+  }
 }
 
 absl::StatusOr<v1::UseNextYearFundsResponse> Funds::UseNextYearFunds(const Context& ctx,
@@ -800,25 +846,36 @@ absl::StatusOr<v1::UseNextYearFundsResponse> Funds::UseNextYearFunds(const Conte
   const FiscalYear fy(request.fiscal_year());
   const AccountSpec next = ProjectAllocationAccount(project->project_id(), fy.Next(), request.category());
   // The limit is a share of next year's allocation before any 前倒し.
-  auto state = [&]() -> absl::StatusOr<std::pair<Yen, Yen>> {  // (next year's allocation, advanced so far)
+  struct NextYear {
+    Yen allocation;  // before any 前倒し
+    Yen advanced;    // so far
+    int64_t revision = 0;
+  };
+  auto state = [&]() -> absl::StatusOr<NextYear> {
     auto account = ledger_.GetAccount(program, next.id);
-    if (absl::IsNotFound(account.status())) return std::make_pair(Yen(0), Yen(0));
+    if (absl::IsNotFound(account.status())) return NextYear{};
     if (!account.ok()) return account.status();
     const Yen advanced = account->TurnoverOf(codes::kAdvanceUse).debited;
     Yen allocated(0);
     for (const auto& a : AllocatedAmounts({*account}, project->project_id())) allocated = a.allocated;
-    return std::make_pair(Yen(allocated.value() + advanced.value()), advanced);
+    auto allocation = allocated.Add(advanced);
+    if (!allocation.ok()) {
+      return absl::OutOfRangeError(absl::StrCat("account ", next.id, ": the allocation before 前倒し (",
+                                                allocated.value(), " + ", advanced.value(),
+                                                " yen) does not fit in int64"));
+    }
+    return NextYear{*allocation, advanced, account->revision};
   };
   auto respond = [&](const Booked& booked) -> absl::StatusOr<v1::UseNextYearFundsResponse> {
     auto now = state();
     if (!now.ok()) return now.status();
-    auto limit =
-        now->first.MultiplyRatio(terms->rules.advance_use_limit.numerator, terms->rules.advance_use_limit.denominator);
+    auto limit = now->allocation.MultiplyRatio(terms->rules.advance_use_limit.numerator,
+                                               terms->rules.advance_use_limit.denominator);
     if (!limit.ok()) return limit.status();
     v1::UseNextYearFundsResponse response;
     *response.mutable_transfer() = ToProto(booked.transfers.front());
     response.set_limit_yen(limit->value());
-    response.set_remaining_yen(std::max<int64_t>(0, limit->value() - now->second.value()));
+    response.set_remaining_yen(std::max<int64_t>(0, limit->value() - now->advanced.value()));
     Count("advance_use", booked.duplicate ? "repeat" : "booked");
     tel::LogInfo(booked.duplicate ? "advance use repeated: nothing booked" : "next year's funds used early (前倒し)",
                  {{"program_id", program},
@@ -841,26 +898,34 @@ absl::StatusOr<v1::UseNextYearFundsResponse> Funds::UseNextYearFunds(const Conte
         absl::StrCat("project ", project->project_id(), " has no booked allocation to draw on"));
   }
   if (auto s = RequireOpenYear(program, fy.year()); !s.ok()) return s;
-  auto before = state();
-  if (!before.ok()) return before.status();
-  auto decision = CheckAdvanceUse(terms->rules, before->first, before->second, Yen(request.amount_yen()));
-  if (!decision.ok()) return decision.status();
-  auto booked = BookOnce(program, prefix, fingerprint, OnOtherRequest::kRefuse, "request_id", OriginOf(ctx),
-                         [&]() -> absl::StatusOr<Batch> {
-                           Batch batch;
-                           const AccountSpec to = ProjectAllocationAccount(project->project_id(), fy, request.category());
-                           batch.open_accounts.push_back(to);
-                           TransferRequest t;
-                           t.debit_account_id = next.id;
-                           t.credit_account_id = to.id;
-                           t.amount = Yen(request.amount_yen());
-                           t.code = codes::kAdvanceUse;
-                           t.memo = absl::StrCat("前倒し of FY", fy.Next().year(), " into FY", fy.year());
-                           batch.transfers.push_back(std::move(t));
-                           return batch;
-                         });
-  if (!booked.ok()) return booked.status();
-  return respond(*booked);
+  // Judged on next year's account as read and booked only if it did not
+  // change since (else concurrent requests judged on the same advanced
+  // total could together pass the limit): judged again when it did.
+  for (int attempt = 1;; ++attempt) {
+    auto before = state();
+    if (!before.ok()) return before.status();
+    auto decision = CheckAdvanceUse(terms->rules, before->allocation, before->advanced, Yen(request.amount_yen()));
+    if (!decision.ok()) return decision.status();
+    auto booked = BookOnce(program, prefix, fingerprint, OnOtherRequest::kRefuse, "request_id", OriginOf(ctx),
+                           [&]() -> absl::StatusOr<Batch> {
+                             Batch batch;
+                             const AccountSpec to =
+                                 ProjectAllocationAccount(project->project_id(), fy, request.category());
+                             batch.open_accounts.push_back(to);
+                             batch.expected_revisions = {{next.id, before->revision}};
+                             TransferRequest t;
+                             t.debit_account_id = next.id;
+                             t.credit_account_id = to.id;
+                             t.amount = Yen(request.amount_yen());
+                             t.code = codes::kAdvanceUse;
+                             t.memo = absl::StrCat("前倒し of FY", fy.Next().year(), " into FY", fy.year());
+                             batch.transfers.push_back(std::move(t));
+                             return batch;
+                           });
+    if (absl::IsAborted(booked.status()) && attempt < kJudgeAttempts) continue;
+    if (!booked.ok()) return booked.status();
+    return respond(*booked);
+  }
 }
 
 // ------------------------------------------------------------------ fiscal-year close
@@ -1072,9 +1137,9 @@ absl::StatusOr<v1::ProjectsReport> Funds::ReportProjects(const Context&, const v
   if (!accounts.ok()) return accounts.status();
   v1::ProjectsReport report;
   report.set_program_id(request.program_id());
-  for (auto& a : ProjectAllocations(request.program_id(), *accounts, "", request.fiscal_year())) {
-    *report.add_allocations() = std::move(a);
-  }
+  auto allocations = ProjectAllocations(request.program_id(), *accounts, "", request.fiscal_year());
+  if (!allocations.ok()) return allocations.status();
+  for (auto& a : *allocations) *report.add_allocations() = std::move(a);
   return report;
 }
 

@@ -122,6 +122,15 @@ int64_t AddReturned(const v1::FundedProject& project, const std::vector<LedgerMo
   return total;
 }
 
+// The ids of the transfers still pending (reservations awaiting the contract).
+std::vector<std::string> PendingIds(const std::vector<Transfer>& transfers) {
+  std::vector<std::string> ids;
+  for (const auto& t : transfers) {
+    if (t.state == TransferState::kPending) ids.push_back(t.id);
+  }
+  return ids;
+}
+
 // The fiscal year of an allocation account "alloc.<project>.<FY>.<category>".
 int FiscalYearOfAccount(const std::string& account_id) {
   const std::vector<std::string> parts = absl::StrSplit(account_id, '.');
@@ -172,6 +181,9 @@ absl::StatusOr<bool> Funds::Applied(const EventEnvelope& envelope, const std::st
 
 absl::Status Funds::CommitProject(const v1::FundedProject& project, int64_t version, const EventEnvelope& cause,
                                   std::vector<EventEnvelope> events) {
+  if (auto hook = Hooks().before_project_commit) {
+    if (absl::Status s = hook(cause); !s.ok()) return s;
+  }
   store::Commit commit;
   commit.aggregate_type = kProjectType;
   commit.aggregate_id = project.project_id();
@@ -191,6 +203,28 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::TryAllocate(const v1::FundedProj
                                                             const Context& ctx) {
   const std::string& program = project.program_id();
   const std::string prefix = Prefix("alloc", program, project.project_id());
+  const std::string fingerprint = Fingerprint(cause.event_id());
+  auto made = [&](const Booked& booked) {
+    AllocationOutcome out;
+    out.booked = true;
+    out.pending_ids = PendingIds(booked.transfers);
+    tel::LogInfo(booked.duplicate ? "allocation already booked" : "allocation made",
+                 {{"program_id", program},
+                  {"project_id", project.project_id()},
+                  {"transfers", static_cast<int64_t>(booked.transfers.size())},
+                  {"pending", !out.pending_ids.empty()},
+                  {"reason", reason},
+                  {"event_id", cause.event_id()}});
+    Count("allocation", "made");
+    return out;
+  };
+  // A redelivery whose project commit was lost after the booking: the
+  // budget no longer holds this allocation's money, so judging it again
+  // would reject what is booked. Answer from the booking.
+  auto before = FindBooked(program, prefix, fingerprint, OnOtherRequest::kAccept, "project_id");
+  if (!before.ok()) return before.status();
+  if (before->has_value()) return made(**before);
+
   AllocationOutcome out;
   v1::AllocationRejected rejected;
   rejected.set_program_id(program);
@@ -227,8 +261,8 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::TryAllocate(const v1::FundedProj
       }
       return reject(absl::StrCat("the program budget cannot cover the plan: ", absl::StrJoin(years, ", ")));
     }
-    auto booked = BookOnce(program, prefix, Fingerprint(cause.event_id()), OnOtherRequest::kAccept, "project_id",
-                           OriginOf(ctx), [&]() -> absl::StatusOr<Batch> {
+    auto booked = BookOnce(program, prefix, fingerprint, OnOtherRequest::kAccept, "project_id", OriginOf(ctx),
+                           [&]() -> absl::StatusOr<Batch> {
                              Batch batch = AllocationBatch(prefix, project.project_id(), *draws, pending);
                              batch.events.push_back(ctx.NewEvent(MadeOf(project, prefix, *plan, pending, reason),
                                                                  kProjectType, project.project_id()));
@@ -238,19 +272,7 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::TryAllocate(const v1::FundedProj
     // plan again on what is there now.
     if (!booked.ok() && !ShortfallsOf(booked.status()).empty() && attempt < 3) continue;
     if (!booked.ok()) return booked.status();
-    out.booked = true;
-    for (const auto& t : booked->transfers) {
-      if (t.state == TransferState::kPending) out.pending_ids.push_back(t.id);
-    }
-    tel::LogInfo(booked->duplicate ? "allocation already booked" : "allocation made",
-                 {{"program_id", program},
-                  {"project_id", project.project_id()},
-                  {"total_yen", plan->total.value()},
-                  {"pending", pending},
-                  {"reason", reason},
-                  {"event_id", cause.event_id()}});
-    Count("allocation", "made");
-    return out;
+    return made(*booked);
   }
 }
 
@@ -261,27 +283,31 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::Revise(const v1::FundedProject& 
   const std::string prefix = Prefix("rev", program, cause.event_id());
   const FiscalYear from = FiscalYear::Containing(ToTime(cause.occurred_at()));
   const Ratio rate{project.indirect_rate_percent(), 100};
+  const std::string fingerprint = Fingerprint(cause.event_id());
   AllocationOutcome out;
   v1::AllocationRejected rejected;
   rejected.set_program_id(program);
   rejected.set_project_id(project.project_id());
   rejected.set_allocation_id(prefix);
 
-  auto availability = Availability(program);
-  if (!availability.ok()) return availability.status();
-  auto accounts = ledger_.ListAccounts(program, project.project_id());
-  if (!accounts.ok()) return accounts.status();
+  // A redelivery whose project commit was lost after the booking answers
+  // from the booking: the budget it would plan against again already lacks
+  // the revision's new reservations.
+  auto before = FindBooked(program, prefix, fingerprint, OnOtherRequest::kAccept, "event_id");
+  if (!before.ok()) return before.status();
+  std::optional<Booked> booked = *std::move(before);
 
   Batch batch;
   AllocationPlan increases;
   std::vector<LedgerMove> releases;
   std::vector<AllocationLine> unreleasable;
   std::vector<std::string> kept_pending;
+  std::map<std::pair<int, BudgetLine>, int64_t> freed;
   const bool reserved = project.allocation() == v1::ALLOCATION_STATUS_RESERVED;
   if (reserved) {
     // Reservations cannot shrink: the ones of the revised years are voided
-    // and the revised years reserved anew, in one batch.
-    std::map<std::pair<int, BudgetLine>, int64_t> freed;
+    // and the revised years reserved anew, in one batch. (Booked before,
+    // they are voided already and only the earlier years' are kept.)
     for (const auto& id : project.pending_transfer_ids()) {
       auto t = ledger_.GetTransfer(program, id);
       if (!t.ok()) return t.status();
@@ -296,61 +322,68 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::Revise(const v1::FundedProject& 
       const auto line = parts.size() == 3 ? ParseBudgetLine(parts[2]) : std::nullopt;
       if (line && absl::SimpleAtoi(parts[1], &fy)) freed[{fy, *line}] += t->amount.value();
     }
-    for (auto& b : *availability) {
-      auto it = freed.find({b.fiscal_year.year(), b.line});
-      if (it != freed.end()) b.available = Yen(b.available.value() + it->second);
-    }
-    std::vector<PlanLine> from_on;
-    for (const auto& l : RulesPlan(new_plan)) {
-      if (l.fiscal_year >= from) from_on.push_back(l);
-    }
-    if (!from_on.empty()) {
-      auto plan = ComputeAllocation(from_on, rate);
-      if (!plan.ok()) {
-        rejected.set_reason(absl::StrCat("the revised plan cannot be allocated: ", plan.status().message()));
+  }
+  if (!booked) {
+    auto availability = Availability(program);
+    if (!availability.ok()) return availability.status();
+    if (reserved) {
+      for (auto& b : *availability) {
+        auto it = freed.find({b.fiscal_year.year(), b.line});
+        if (it != freed.end()) b.available = Yen(b.available.value() + it->second);
+      }
+      std::vector<PlanLine> from_on;
+      for (const auto& l : RulesPlan(new_plan)) {
+        if (l.fiscal_year >= from) from_on.push_back(l);
+      }
+      if (!from_on.empty()) {
+        auto plan = ComputeAllocation(from_on, rate);
+        if (!plan.ok()) {
+          rejected.set_reason(absl::StrCat("the revised plan cannot be allocated: ", plan.status().message()));
+          out.rejected = rejected;
+          return out;
+        }
+        increases = *std::move(plan);
+      }
+    } else {
+      auto accounts = ledger_.ListAccounts(program, project.project_id());
+      if (!accounts.ok()) return accounts.status();
+      auto revision = ReviseAllocation(project.project_id(), RulesPlan(new_plan), rate, from,
+                                       AllocatedAmounts(*accounts, project.project_id()));
+      if (!revision.ok()) {
+        rejected.set_reason(absl::StrCat("the revised plan cannot be allocated: ", revision.status().message()));
         out.rejected = rejected;
         return out;
       }
-      increases = *std::move(plan);
+      increases = std::move(revision->increases);
+      releases = std::move(revision->releases);
+      unreleasable = std::move(revision->unreleasable);
     }
-  } else {
-    auto revision = ReviseAllocation(project.project_id(), RulesPlan(new_plan), rate, from,
-                                     AllocatedAmounts(*accounts, project.project_id()));
-    if (!revision.ok()) {
-      rejected.set_reason(absl::StrCat("the revised plan cannot be allocated: ", revision.status().message()));
+
+    auto draws = PlanBudgetDraws(increases, *availability);
+    if (!draws.ok()) return draws.status();
+    if (!draws->covered()) {
+      SetShortfall(*draws, rejected);
+      rejected.set_reason(absl::StrCat("the program budget cannot cover the revised plan (short by ",
+                                       draws->total_shortfall.value(), " yen); the allocation is unchanged"));
       out.rejected = rejected;
       return out;
     }
-    increases = std::move(revision->increases);
-    releases = std::move(revision->releases);
-    unreleasable = std::move(revision->unreleasable);
+    Append(batch, AllocationBatch(prefix, project.project_id(), *draws, reserved));
+    Append(batch, MovesBatch(prefix, releases));
+    if (!increases.lines.empty()) {
+      batch.events.push_back(ctx.NewEvent(MadeOf(project, prefix, increases, reserved, "plan_revised"), kProjectType,
+                                          project.project_id()));
+    }
+    AddReturned(project, releases, "plan_revised", ctx, batch);
+    auto made = BookOnce(program, prefix, fingerprint, OnOtherRequest::kAccept, "event_id", OriginOf(ctx),
+                         [&]() -> absl::StatusOr<Batch> { return batch; });
+    if (!made.ok()) return made.status();
+    booked = *std::move(made);
   }
-
-  auto draws = PlanBudgetDraws(increases, *availability);
-  if (!draws.ok()) return draws.status();
-  if (!draws->covered()) {
-    SetShortfall(*draws, rejected);
-    rejected.set_reason(absl::StrCat("the program budget cannot cover the revised plan (short by ",
-                                     draws->total_shortfall.value(), " yen); the allocation is unchanged"));
-    out.rejected = rejected;
-    return out;
-  }
-  Append(batch, AllocationBatch(prefix, project.project_id(), *draws, reserved));
-  Append(batch, MovesBatch(prefix, releases));
-  if (!increases.lines.empty()) {
-    batch.events.push_back(ctx.NewEvent(MadeOf(project, prefix, increases, reserved, "plan_revised"), kProjectType,
-                                        project.project_id()));
-  }
-  AddReturned(project, releases, "plan_revised", ctx, batch);
-  auto booked = BookOnce(program, prefix, Fingerprint(cause.event_id()), OnOtherRequest::kAccept, "event_id",
-                         OriginOf(ctx), [&]() -> absl::StatusOr<Batch> { return batch; });
-  if (!booked.ok()) return booked.status();
   out.booked = true;
   out.pending_ids = kept_pending;
   if (!reserved) out.pending_ids.assign(project.pending_transfer_ids().begin(), project.pending_transfer_ids().end());
-  for (const auto& t : booked->transfers) {
-    if (t.state == TransferState::kPending) out.pending_ids.push_back(t.id);
-  }
+  for (auto& id : PendingIds(booked->transfers)) out.pending_ids.push_back(std::move(id));
   for (const auto& u : unreleasable) {
     tel::LogWarn("plan cut beyond the undisbursed allocation: the institution holds the rest until its expense "
                  "report and the year's close",
@@ -365,6 +398,7 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::Revise(const v1::FundedProject& 
                                       {"from_fiscal_year", from.year()},
                                       {"increase_yen", increases.total.value()},
                                       {"releases", static_cast<int64_t>(releases.size())},
+                                      {"repeat", booked->duplicate},
                                       {"event_id", cause.event_id()}});
   return out;
 }

@@ -25,14 +25,33 @@ bool CategoryBefore(const std::string& a, const std::string& b) {
   return ai != bi ? bi : a < b;
 }
 
-void AddFlows(v1::CategoryAmount* c, const Account& a) {
-  c->set_allocated_yen(c->allocated_yen() + AllocatedOf(a));
-  c->set_undisbursed_yen(c->undisbursed_yen() + a.balance.value());
-  c->set_reserved_yen(c->reserved_yen() + a.pending_credits.value());
-  c->set_disbursed_yen(c->disbursed_yen() + Debited(a, codes::kDisbursement));
-  c->set_carried_in_yen(c->carried_in_yen() + Credited(a, codes::kCarryOver));
-  c->set_carried_out_yen(c->carried_out_yen() + Debited(a, codes::kCarryOver));
-  c->set_returned_yen(c->returned_yen() + Debited(a, codes::kReturn));
+// Yen sums that must not wrap: a sum beyond int64 leaves the total as it
+// was and keeps the first such sum as OUT_OF_RANGE naming its field.
+class CheckedSums final {
+ public:
+  int64_t Add(int64_t total, int64_t amount, const char* field, const std::string& where) {
+    auto sum = Yen(total).Add(Yen(amount));
+    if (sum.ok()) return sum->value();
+    if (status_.ok()) {
+      status_ = absl::OutOfRangeError(
+          absl::StrCat(field, " of ", where, " adds up beyond int64 yen (", total, " + ", amount, ")"));
+    }
+    return total;
+  }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  absl::Status status_;
+};
+
+void AddFlows(v1::CategoryAmount* c, const Account& a, const std::string& where, CheckedSums& sums) {
+  c->set_allocated_yen(sums.Add(c->allocated_yen(), AllocatedOf(a), "allocated_yen", where));
+  c->set_undisbursed_yen(sums.Add(c->undisbursed_yen(), a.balance.value(), "undisbursed_yen", where));
+  c->set_reserved_yen(sums.Add(c->reserved_yen(), a.pending_credits.value(), "reserved_yen", where));
+  c->set_disbursed_yen(sums.Add(c->disbursed_yen(), Debited(a, codes::kDisbursement), "disbursed_yen", where));
+  c->set_carried_in_yen(sums.Add(c->carried_in_yen(), Credited(a, codes::kCarryOver), "carried_in_yen", where));
+  c->set_carried_out_yen(sums.Add(c->carried_out_yen(), Debited(a, codes::kCarryOver), "carried_out_yen", where));
+  c->set_returned_yen(sums.Add(c->returned_yen(), Debited(a, codes::kReturn), "returned_yen", where));
 }
 
 }  // namespace
@@ -46,37 +65,41 @@ std::vector<AllocatedAmount> AllocatedAmounts(const std::vector<Account>& accoun
   return out;
 }
 
-std::vector<v1::Allocation> ProjectAllocations(const std::string& program_id, const std::vector<Account>& accounts,
-                                               const std::string& project_id, int fiscal_year) {
+absl::StatusOr<std::vector<v1::Allocation>> ProjectAllocations(const std::string& program_id,
+                                                               const std::vector<Account>& accounts,
+                                                               const std::string& project_id, int fiscal_year) {
   struct Year {
     std::map<std::string, v1::CategoryAmount> categories;
     int64_t unspent = 0;
     int64_t payable_carried_in = 0, payable_carried_out = 0, payable_returned = 0;
   };
+  CheckedSums sums;
+  auto where = [](const std::string& project, int fy) { return absl::StrCat("project ", project, " FY", fy); };
   std::map<std::pair<std::string, int>, Year> years;
   for (const auto& a : accounts) {
     const AccountSpec& s = a.spec;
     if (s.project_id.empty() || (!project_id.empty() && s.project_id != project_id)) continue;
     if (fiscal_year != 0 && s.fiscal_year != fiscal_year) continue;
     Year& y = years[{s.project_id, s.fiscal_year}];
+    const std::string at = where(s.project_id, s.fiscal_year);
     switch (s.kind) {
       case AccountKind::kProjectAllocation: {
         v1::CategoryAmount& c = y.categories[s.category];
         c.set_category(s.category);
-        AddFlows(&c, a);
+        AddFlows(&c, a, at, sums);
         break;
       }
       case AccountKind::kProjectExpense: {
         v1::CategoryAmount& c = y.categories[s.category];
         c.set_category(s.category);
-        c.set_spent_yen(c.spent_yen() + Credited(a, codes::kExpense));
+        c.set_spent_yen(sums.Add(c.spent_yen(), Credited(a, codes::kExpense), "spent_yen", at));
         break;
       }
       case AccountKind::kInstitutionPayable:
-        y.unspent += a.balance.value();
-        y.payable_carried_in += Credited(a, codes::kCarryOver);
-        y.payable_carried_out += Debited(a, codes::kCarryOver);
-        y.payable_returned += Debited(a, codes::kReturn);
+        y.unspent = sums.Add(y.unspent, a.balance.value(), "unspent_yen", at);
+        y.payable_carried_in = sums.Add(y.payable_carried_in, Credited(a, codes::kCarryOver), "carried_in_yen", at);
+        y.payable_carried_out = sums.Add(y.payable_carried_out, Debited(a, codes::kCarryOver), "carried_out_yen", at);
+        y.payable_returned = sums.Add(y.payable_returned, Debited(a, codes::kReturn), "returned_yen", at);
         break;
       default:
         break;
@@ -84,6 +107,7 @@ std::vector<v1::Allocation> ProjectAllocations(const std::string& program_id, co
   }
   std::vector<v1::Allocation> out;
   for (auto& [key, y] : years) {
+    const std::string at = where(key.first, key.second);
     v1::Allocation alloc;
     alloc.set_program_id(program_id);
     alloc.set_project_id(key.first);
@@ -95,19 +119,23 @@ std::vector<v1::Allocation> ProjectAllocations(const std::string& program_id, co
     int64_t carried_in = y.payable_carried_in, carried_out = y.payable_carried_out, returned = y.payable_returned;
     for (const auto& name : names) {
       const v1::CategoryAmount& c = y.categories[name];
-      (name == kIndirectCategory ? indirect : direct) += c.allocated_yen();
-      disbursed += c.disbursed_yen();
-      spent += c.spent_yen();
-      reserved += c.reserved_yen();
-      undisbursed += c.undisbursed_yen();
-      carried_in += c.carried_in_yen();
-      carried_out += c.carried_out_yen();
-      returned += c.returned_yen();
+      if (name == kIndirectCategory) {
+        indirect = sums.Add(indirect, c.allocated_yen(), "indirect_yen", at);
+      } else {
+        direct = sums.Add(direct, c.allocated_yen(), "direct_yen", at);
+      }
+      disbursed = sums.Add(disbursed, c.disbursed_yen(), "disbursed_yen", at);
+      spent = sums.Add(spent, c.spent_yen(), "spent_yen", at);
+      reserved = sums.Add(reserved, c.reserved_yen(), "reserved_yen", at);
+      undisbursed = sums.Add(undisbursed, c.undisbursed_yen(), "undisbursed_yen", at);
+      carried_in = sums.Add(carried_in, c.carried_in_yen(), "carried_in_yen", at);
+      carried_out = sums.Add(carried_out, c.carried_out_yen(), "carried_out_yen", at);
+      returned = sums.Add(returned, c.returned_yen(), "returned_yen", at);
       *alloc.add_categories() = c;
     }
     alloc.set_direct_yen(direct);
     alloc.set_indirect_yen(indirect);
-    alloc.set_total_yen(direct + indirect);
+    alloc.set_total_yen(sums.Add(direct, indirect, "total_yen", at));
     alloc.set_disbursed_yen(disbursed);
     alloc.set_spent_yen(spent);
     alloc.set_reserved_yen(reserved);
@@ -118,6 +146,7 @@ std::vector<v1::Allocation> ProjectAllocations(const std::string& program_id, co
     alloc.set_returned_yen(returned);
     out.push_back(std::move(alloc));
   }
+  if (!sums.status().ok()) return sums.status();
   return out;
 }
 

@@ -75,6 +75,7 @@ class InProcessFunds final {
 
   std::string address() const;
   runtime::ServiceKit& kit() { return *kit_; }
+  Funds& funds() { return *funds_; }
 
  private:
   InProcessFunds() = default;

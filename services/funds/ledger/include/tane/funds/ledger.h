@@ -10,7 +10,7 @@
 /// records and log all carry the hash tag of the program's shard, so every
 /// script touches exactly one Redis Cluster slot:
 ///
-///   {funds:S}:acct:<program>:<account>  hash  spec, bal, pdr, pcr
+///   {funds:S}:acct:<program>:<account>  hash  spec, bal, pdr, pcr, rev, turnover
 ///   {funds:S}:accts:<program>           set   account ids of the program
 ///   {funds:S}:xfer:<program>:<transfer> hash  the transfer record
 ///   {funds:S}:xlog:<program>            list  transfer ids in commit order
@@ -34,6 +34,12 @@
 /// (pending debits reduce what is available) and announce it on the credit
 /// account; post moves it, void releases it. Both are idempotent, and a batch
 /// may resolve pending transfers together with booking new ones.
+///
+/// Revisions. Every batch that changes an account's money (posts, reserves
+/// or resolves on it) adds one to its revision. A batch may name the
+/// revisions its caller read (Batch::expected_revisions) and is then booked
+/// only if none changed: read, decide, book, and on ABORTED read again —
+/// optimistic concurrency for limits the ledger itself does not know.
 ///
 /// Turnover. Every posted amount is also added to the debit account's
 /// turnover under the transfer's code and to the credit account's, so the
@@ -79,6 +85,9 @@ struct Account {
   core::Yen pending_credits;  // announced by pending transfers
   /// By transfer code; codes that never touched the account are absent.
   std::map<std::string, Turnover> turnover;
+  /// Changes with every batch that changes the account's money; 0 for one
+  /// no batch has changed yet (Batch::expected_revisions).
+  int64_t revision = 0;
   core::Yen available() const { return core::Yen(balance.value() - pending_debits.value()); }
   /// The turnover under `code`, zero when absent.
   Turnover TurnoverOf(const std::string& code) const;
@@ -147,6 +156,12 @@ struct Batch {
   /// Domain events (AllocationMade, DisbursementMade, ...) appended to the
   /// outbox with the transfers' own events, only when the batch is applied.
   std::vector<tane::common::v1::EventEnvelope> events;
+  /// Optimistic concurrency: account id -> the revision the caller read (0
+  /// for an account that does not exist yet). Each must be an account the
+  /// batch opens, resolves on or transfers on. Checked after the idempotency
+  /// check (a repeat of a booked batch is still answered from it): when any
+  /// revision moved on, nothing is booked and the batch is ABORTED.
+  std::map<std::string, int64_t> expected_revisions;
 };
 
 struct BatchResult {
@@ -199,6 +214,8 @@ tane::funds::v1::Account ToProto(const Account& account);
 ///   FAILED_PRECONDITION insufficient funds (ShortfallsOf), or post/void of a
 ///                       transfer that is not pending / was resolved the other way
 ///   OUT_OF_RANGE        a balance would leave ±kMaxLedgerYen
+///   ABORTED             an account of Batch::expected_revisions changed since
+///                       it was read: read again, decide again, retry
 ///   UNAVAILABLE         Redis unreachable or the outcome unknown: retry with
 ///                       the same ids (a repeat is a no-op if it was applied)
 class Ledger final {

@@ -37,6 +37,7 @@
 /// Thread-safety: every method may be called from any thread.
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,7 +80,10 @@ class Funds final {
   // forbid (closed year, inactive project, limits, insufficient funds with
   // google.rpc.PreconditionFailure); ALREADY_EXISTS for a request id used
   // for a different request; PERMISSION_DENIED for an applicant's foreign
-  // project; UNAVAILABLE when Redis is down (retry with the same ids).
+  // project; ABORTED when the accounts a limit (費目間流用, 前倒し) is judged on
+  // kept changing under concurrent requests until the attempts ran out
+  // (retry with the same ids); UNAVAILABLE when Redis is down (retry with
+  // the same ids).
 
   absl::StatusOr<v1::LoadProgramBudgetResponse> LoadProgramBudget(const Context& ctx,
                                                                   const v1::LoadProgramBudgetRequest& request);
@@ -132,6 +136,24 @@ class Funds final {
   /// projects emits beside it.
   absl::Status OnEvaluationRecorded(const common::v1::EventEnvelope& envelope,
                                     const projects::v1::EvaluationRecorded& event);
+
+  /// Tests only: hooks into the windows a crash or a concurrent request can
+  /// hit. Empty members are skipped; the hooks are called from the threads
+  /// of the requests and handlers, so they must be thread-safe themselves.
+  struct TestHooks {
+    /// Asked before each project commit of an event handler, the crash
+    /// window between an event's ledger batch and its project commit: a
+    /// non-OK status is returned in the commit's place (the commit is not
+    /// made, as when it fails or the process dies; the consumer retries
+    /// UNAVAILABLE / ABORTED).
+    std::function<absl::Status(const common::v1::EventEnvelope& cause)> before_project_commit;
+    /// Called with the batch's id prefix before each ledger batch is booked,
+    /// after the operation read and judged the state it books on: the
+    /// window in which a concurrent request can change that state.
+    std::function<void(const std::string& prefix)> before_book;
+  };
+  /// Replaces the hooks ({} clears them). Thread-safe.
+  void SetTestHooks(TestHooks hooks);
 
  private:
   struct Booked {
@@ -196,6 +218,10 @@ class Funds final {
   runtime::ServiceKit& kit_;
   ProgramTerms terms_;
   Ledger ledger_;
+  /// The hooks now set; copied out under hooks_mu_ and called outside it.
+  TestHooks Hooks();
+  std::mutex hooks_mu_;
+  TestHooks hooks_;  // guarded by hooks_mu_
 };
 
 }  // namespace tane::funds

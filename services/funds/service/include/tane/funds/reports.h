@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "tane/funds/ledger.h"
 #include "tane/funds/v1/funds.pb.h"
 
@@ -41,8 +42,12 @@ std::vector<AllocatedAmount> AllocatedAmounts(const std::vector<Account>& accoun
 
 /// One Allocation per (project, fiscal year) with any account, ordered by
 /// project then year; `project_id` / `fiscal_year` empty / 0 for all.
-std::vector<v1::Allocation> ProjectAllocations(const std::string& program_id, const std::vector<Account>& accounts,
-                                               const std::string& project_id = "", int fiscal_year = 0);
+/// OUT_OF_RANGE naming the field, project and year when a sum would leave
+/// int64 yen (nothing is wrapped).
+absl::StatusOr<std::vector<v1::Allocation>> ProjectAllocations(const std::string& program_id,
+                                                               const std::vector<Account>& accounts,
+                                                               const std::string& project_id = "",
+                                                               int fiscal_year = 0);
 
 /// Budget vs allocated vs disbursed vs spent per fiscal year (years with any
 /// account, within [from, to]; 0 = open).
