@@ -43,6 +43,21 @@ bool IsJsonMediaType(std::string_view content_type) {
          (type.rfind("application/", 0) == 0 && type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
 }
 
+// What AuthenticatePartner's answer makes of the key: its partner,
+// UNAUTHENTICATED (401) when refused, UNAVAILABLE (503) when the service
+// could not say: that is not the key's fault, so never 401 (and the cache
+// does not remember it).
+absl::StatusOr<auth::Principal> PartnerOf(const grpc::Status& status,
+                                          const international::v1::AuthenticatePartnerResponse& response) {
+  if (status.ok()) return PartnerKeyPrincipal(response.agency_code(), response.credential_id());
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    return absl::UnauthenticatedError("unknown, revoked or expired partner API key");
+  }
+  return absl::UnavailableError("cannot verify the partner API key now: the international service answered " +
+                                std::string(telemetry::GrpcCodeName(status.error_code())) + ": " +
+                                status.error_message());
+}
+
 }  // namespace
 
 void InflightCalls::Add(grpc::ClientContext* context) {
@@ -247,17 +262,7 @@ void Dispatcher::VerifyPartnerKey(const std::shared_ptr<Exchange>& exchange, std
       &call->context, kAuthenticatePartnerMethod, grpc::StubOptions(), &call->request, &call->response,
       [this, exchange, call](grpc::Status status) {
         const InflightCalls::Leave leave(inflight_, &call->context);
-        absl::StatusOr<auth::Principal> partner = absl::UnknownError("");
-        if (status.ok()) {
-          partner = PartnerKeyPrincipal(call->response.agency_code(), call->response.credential_id());
-        } else if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
-          partner = absl::UnauthenticatedError("unknown, revoked or expired partner API key");
-        } else {
-          // Not the key's fault: never 401, and never remembered.
-          partner = absl::UnavailableError("cannot verify the partner API key now: the international service answered " +
-                                           std::string(telemetry::GrpcCodeName(status.error_code())) + ": " +
-                                           status.error_message());
-        }
+        const absl::StatusOr<auth::Principal> partner = PartnerOf(status, call->response);
         partner_keys_.Remember(call->key, partner, absl::Now());
         AdmitPartner(exchange, *call->matched, partner);
       });

@@ -100,6 +100,7 @@ class Dispatcher final {
     RouteTable::Match match;
   };
 
+  /// May move `request` away (to keep it while a partner key is verified).
   void Route(const std::shared_ptr<Exchange>& exchange, HttpRequest& request);
   /// Asks the international service about `key` (unless its answer is
   /// remembered), then Admit()s the request as the partner it names.
