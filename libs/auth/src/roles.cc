@@ -7,7 +7,8 @@ namespace {
 
 constexpr size_t kMaxSubjectBytes = 256;
 
-bool IsAgencyChar(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'; }
+// As the international service's partner registry allows them ("JICA_JP").
+bool IsAgencyChar(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'; }
 
 }  // namespace
 
@@ -32,7 +33,7 @@ absl::Status ValidatePrincipal(const Principal& principal) {
   if (principal.role == kPartner) {
     if (agency.empty()) return absl::InvalidArgumentError("the partner role needs an agency code");
     if (agency.size() < 2 || agency.size() > 16 || !std::all_of(agency.begin(), agency.end(), IsAgencyChar)) {
-      return absl::InvalidArgumentError("agency \"" + agency + "\" must be 2..16 characters of A-Z, 0-9 and '-'");
+      return absl::InvalidArgumentError("agency \"" + agency + "\" must be 2..16 characters of A-Z, 0-9, '-' and '_'");
     }
   } else if (!agency.empty()) {
     return absl::InvalidArgumentError("an agency code is only allowed with the partner role, not " + principal.role);

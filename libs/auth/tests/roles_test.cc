@@ -26,6 +26,8 @@ TEST(RolesTest, ValidatePrincipal) {
       {{"alice", "applicant", ""}, ""},
       {{"nsf-exchange", "partner", "NSF"}, ""},
       {{"jica", "partner", "JICA-JP"}, ""},
+      {{"jica", "partner", "JICA_JP"}, ""},  // the international registry allows '_'
+      {{"nsf", "partner", "NSF.US"}, "must be 2..16 characters"},
       {{"", "applicant", ""}, "subject is empty"},
       {{std::string(257, 'a'), "applicant", ""}, "longer than 256"},
       {{"アリス", "applicant", ""}, "printable ASCII"},

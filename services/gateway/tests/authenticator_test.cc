@@ -42,16 +42,17 @@ class AuthenticatorTest : public ::testing::Test {
 TEST_F(AuthenticatorTest, NoCredentialsIsAnonymous) {
   auto caller = authenticator_.Authenticate("", "", kNow);
   ASSERT_TRUE(caller.ok());
-  EXPECT_FALSE(caller->has_value());
+  EXPECT_FALSE(caller->caller.has_value());
+  EXPECT_EQ(caller->partner_key, "");
 }
 
 TEST_F(AuthenticatorTest, BearerTokenInAnyCase) {
   for (std::string scheme : {"Bearer ", "bearer ", "BEARER  "}) {
     auto caller = authenticator_.Authenticate(scheme + Token("reviewer"), "", kNow);
     ASSERT_TRUE(caller.ok()) << scheme << caller.status();
-    ASSERT_TRUE(caller->has_value());
-    EXPECT_EQ((*caller)->role, "reviewer");
-    EXPECT_EQ((*caller)->credential, auth::CredentialKind::kJwt);
+    ASSERT_TRUE(caller->caller.has_value());
+    EXPECT_EQ(caller->caller->role, "reviewer");
+    EXPECT_EQ(caller->caller->credential, auth::CredentialKind::kJwt);
   }
 }
 
@@ -72,8 +73,26 @@ TEST_F(AuthenticatorTest, RememberedTokensStillExpire) {
 TEST_F(AuthenticatorTest, ApiKey) {
   auto caller = authenticator_.Authenticate("", "tane_partnerkey", kNow);
   ASSERT_TRUE(caller.ok());
-  EXPECT_EQ((*caller)->agency, "NSF");
-  EXPECT_EQ((*caller)->credential, auth::CredentialKind::kApiKey);
+  ASSERT_TRUE(caller->caller.has_value());
+  EXPECT_EQ(caller->caller->agency, "NSF");
+  EXPECT_EQ(caller->caller->credential, auth::CredentialKind::kApiKey);
+  EXPECT_EQ(caller->partner_key, "");
+}
+
+// Keys of the international service are handed on for it to verify, never
+// looked up in the keys file, even when a line there has their hash.
+TEST_F(AuthenticatorTest, InternationalPartnerKeysAreLeftToTheService) {
+  const std::string key = "tpk_0123456789abcdef_" + std::string(43, 'x');
+  Authenticator authenticator(MakeVerifier(), *auth::ApiKeyStore::Parse(auth::ApiKeyLine(
+                                                  auth::HashApiKey(key), {"nsf-exchange", "partner", "NSF",
+                                                                          auth::CredentialKind::kApiKey})));
+  auto caller = authenticator.Authenticate("", "  " + key + "\t", kNow);
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_FALSE(caller->caller.has_value());
+  EXPECT_EQ(caller->partner_key, key);
+  auto too_long = authenticator.Authenticate("", "tpk_" + std::string(600, 'a'), kNow);
+  EXPECT_EQ(too_long.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(std::string(too_long.status().message()), HasSubstr("API key is too long"));
 }
 
 TEST_F(AuthenticatorTest, BadCredentialsAreRefused) {

@@ -29,7 +29,8 @@ class ConfigTest : public ::testing::Test {
  protected:
   void TearDown() override {
     for (const char* name :
-         {"TANE_CALLS_ADDR", "TANE_FUNDS_ADDR", "TANE_HTTP_ADDR", "TANE_UPSTREAM_TIMEOUT", "TANE_CORS_ORIGINS"}) {
+         {"TANE_CALLS_ADDR", "TANE_FUNDS_ADDR", "TANE_HTTP_ADDR", "TANE_UPSTREAM_TIMEOUT", "TANE_CORS_ORIGINS",
+          "TANE_PARTNER_KEY_TTL"}) {
       unsetenv(name);
     }
   }
@@ -47,6 +48,8 @@ TEST_F(ConfigTest, Defaults) {
   EXPECT_TRUE(config->options.upstreams.empty());
   EXPECT_EQ(config->options.max_body_bytes, 1u << 20);
   EXPECT_EQ(config->options.upstream_timeout, absl::Seconds(10));
+  EXPECT_EQ(config->options.partner_key_ttl, absl::Seconds(30));
+  EXPECT_EQ(config->options.partner_key_timeout, absl::Seconds(2));
   EXPECT_EQ(config->options.rate_limit.rate_per_second, 50);
   EXPECT_EQ(config->options.rate_limit.burst, 100);
   EXPECT_TRUE(config->options.cors.allowed_origins.empty());
@@ -57,9 +60,11 @@ TEST_F(ConfigTest, FlagsBeatEnvironmentBeatsDefaults) {
   setenv("TANE_FUNDS_ADDR", "127.0.0.1:7104", 1);
   setenv("TANE_HTTP_ADDR", "0.0.0.0:80", 1);
   setenv("TANE_UPSTREAM_TIMEOUT", "2s", 1);
+  setenv("TANE_PARTNER_KEY_TTL", "5s", 1);
   setenv("TANE_CORS_ORIGINS", "https://a.example.jp, https://b.example.jp", 1);
   auto config = Parse({"--funds-addr", "10.0.0.4:7104", "--http-addr", "127.0.0.1:0", "--upstream",
-                       "gwtest=127.0.0.1:9999", "--metrics-addr", "off", "--idle-timeout", "1.5s"});
+                       "gwtest=127.0.0.1:9999", "--metrics-addr", "off", "--idle-timeout", "1.5s",
+                       "--partner-key-timeout", "500ms"});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_THAT(config->options.upstreams,
               UnorderedElementsAre(Pair("calls", "127.0.0.1:7101"), Pair("funds", "10.0.0.4:7104"),
@@ -67,6 +72,8 @@ TEST_F(ConfigTest, FlagsBeatEnvironmentBeatsDefaults) {
   EXPECT_EQ(config->options.http_addr, "127.0.0.1:0");
   EXPECT_EQ(config->options.upstream_timeout, absl::Seconds(2));
   EXPECT_EQ(config->options.idle_timeout, absl::Milliseconds(1500));
+  EXPECT_EQ(config->options.partner_key_ttl, absl::Seconds(5));
+  EXPECT_EQ(config->options.partner_key_timeout, absl::Milliseconds(500));
   EXPECT_EQ(config->metrics_addr, "");
   EXPECT_THAT(config->options.cors.allowed_origins, ElementsAre("https://a.example.jp", "https://b.example.jp"));
 }
@@ -78,6 +85,8 @@ TEST_F(ConfigTest, BadValuesAreRefused) {
   } cases[] = {
       {{"--upstream-timeout", "soon"}, "--upstream-timeout: \"soon\" is not a duration"},
       {{"--upstream-timeout", "0s"}, "--upstream-timeout must be positive"},
+      {{"--partner-key-ttl", "-1s"}, "--partner-key-ttl: \"-1s\" is not a duration"},
+      {{"--partner-key-timeout", "0s"}, "--partner-key-timeout must be positive"},
       {{"--upstream", "nameless"}, "--upstream must be NAME=HOST:PORT"},
       {{"--log-level", "loud"}, "--log-level must be"},
       {{"--rate-limit", "-1"}, "rate-limit"},

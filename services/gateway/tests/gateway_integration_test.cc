@@ -5,6 +5,9 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include <grpcpp/create_channel.h>
+
+#include <condition_variable>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -15,6 +18,10 @@
 #include "tane/gateway/gateway.h"
 #include "tane/gateway/http_client.h"
 #include "tane/gwtest/v1/gwtest.pb.h"
+#include "tane/international/service.h"
+#include "tane/international/v1/international.grpc.pb.h"
+#include "tane/runtime/identity.h"
+#include "tane/runtime/status.h"
 #include "tane/telemetry/log.h"
 #include "tane/telemetry/trace.h"
 #include "tane/testing/fixtures.h"
@@ -530,6 +537,66 @@ TEST_F(GatewayIntegrationTest, StopCancelsCallsThatOutliveTheGrace) {
   EXPECT_TRUE(tane::testing::WaitFor([] { return server_->service().hanging() == 0; }));
 }
 
+// A completion callback still answering when Stop() is called (held here
+// inside its access-log line, i.e. inside Dispatcher::Finish) must keep
+// Stop() waiting: main destroys the Gateway as soon as Stop() returns.
+TEST_F(GatewayIntegrationTest, StopWaitsUntilEveryCallbackHasLeftTheDispatcher) {
+  GatewayOptions options = BaseOptions(server_->address());
+  options.shutdown_grace = absl::Milliseconds(50);
+  StartGateway(std::move(options));
+  const std::string id = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inside = false;  // the callback is held in its access-log line
+  bool left = false;
+  bool grace_over = false;
+  bool stopped = false;
+  bool inside_when_stopped = false;
+  telemetry::SetLogSink([&](std::string_view line) {
+    std::unique_lock lock(mu);
+    if (line.find("\"msg\":\"shutdown grace over") != std::string_view::npos) grace_over = true;
+    if (line.find("\"msg\":\"gateway stopped\"") != std::string_view::npos) {
+      stopped = true;
+      inside_when_stopped = inside;
+    }
+    cv.notify_all();
+    if (line.find(id) == std::string_view::npos || line.find("\"msg\":\"http request\"") == std::string_view::npos) {
+      return;
+    }
+    inside = true;
+    cv.notify_all();
+    // Released by Stop() giving up on the grace period (it is waiting for
+    // this call), or, were it not waiting, by Stop() returning.
+    cv.wait(lock, [&] { return grace_over || stopped; });
+    inside = false;
+    left = true;
+    cv.notify_all();
+  });
+  auto answer = std::async(std::launch::async, [port = gateway_->port(), id] {
+    auto client = HttpClient::Connect("127.0.0.1", port);
+    return client.ok() ? (*client)->Send("GET", "/v1/things/t1", "", {{"X-Request-Id", id}}) : client.status();
+  });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return inside; }));
+  }
+  gateway_->Stop();
+  {
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(stopped);
+    EXPECT_FALSE(inside_when_stopped) << "Stop() finished while a callback was still inside the dispatcher";
+    EXPECT_TRUE(grace_over);
+    // Whatever happened, let the callback out before the gateway is destroyed.
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return left; }));
+  }
+  telemetry::SetLogSink(nullptr);
+  gateway_.reset();  // closes the connection, should its answer be stranded
+  auto r = answer.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Rendered (keep-alive) before Stop() began; the connection closes after it.
+  EXPECT_EQ(r->status, 200);
+}
+
 TEST_F(GatewayIntegrationTest, MetricsAndAccessLog) {
   std::mutex mu;
   std::vector<std::string> lines;
@@ -566,6 +633,249 @@ TEST_F(GatewayIntegrationTest, MetricsAndAccessLog) {
   EXPECT_EQ(Field(entry, "path"), "/v1/things/t1");
 }
 
+// Concurrent requests, some answered, some hanging, when Stop() comes and
+// the gateway is destroyed: every client gets an answer or a closed
+// connection, and no callback outlives the gateway (a use-after-free here
+// crashes the test, or is reported by a sanitizer build).
+TEST_F(GatewayIntegrationTest, StopAndDestroyWithConcurrentRequestsInFlight) {
+  GatewayOptions options = BaseOptions(server_->address());
+  options.shutdown_grace = absl::Milliseconds(20);
+  options.http_threads = 4;
+  StartGateway(std::move(options));
+  constexpr int kClients = 16;
+  std::atomic<int> answered{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::future<absl::Status>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::async(std::launch::async, [&, i, port = gateway_->port()]() -> absl::Status {
+      auto client = HttpClient::Connect("127.0.0.1", port);
+      if (!client.ok()) return client.status();
+      while (!stop.load()) {
+        auto r = i % 4 == 0 ? (*client)->Send("POST", "/v1/hang", "{}")
+                            : (*client)->Send("GET", "/v1/things/t" + std::to_string(i));
+        if (!r.ok()) return absl::OkStatus();  // the gateway closed the connection
+        if (r->status != 200 && r->status != 499 && r->status != 503) {
+          return absl::InternalError("unexpected HTTP " + std::to_string(r->status) + ": " + r->body);
+        }
+        ++answered;
+        if (!r->keep_alive) return absl::OkStatus();
+      }
+      return absl::OkStatus();
+    }));
+  }
+  ASSERT_TRUE(tane::testing::WaitFor(
+      [] { return server_->service().hanging() >= kClients / 4; }));
+  ASSERT_TRUE(tane::testing::WaitFor([&] { return answered.load() >= 4 * kClients; }));
+  gateway_->Stop();
+  gateway_.reset();
+  stop = true;
+  for (auto& client : clients) EXPECT_TRUE(client.get().ok());
+  EXPECT_TRUE(tane::testing::WaitFor([] { return server_->service().hanging() == 0; }));
+}
+
+// A partner key of the international service ("tpk_...") with no
+// international service to ask is never taken on trust.
+TEST_F(GatewayIntegrationTest, PartnerKeysNeedTheInternationalService) {
+  const std::string key = "tpk_0123456789abcdef_" + std::string(43, 'x');
+  const int calls = server_->service().calls();
+  HttpResult r = Send("GET", "/v1/partner/whoami", "", {{"X-Api-Key", key}});
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(Field(Parse(r.body), "code"), "UNAVAILABLE");
+  EXPECT_THAT(Field(Parse(r.body), "message"), HasSubstr("set TANE_INTERNATIONAL_ADDR"));
+  EXPECT_EQ(server_->service().calls(), calls) << "forwarded";
+}
+
+// The gateway in front of the real international service (Redis, the Kafka
+// mock cluster), which issues and revokes the partner keys, and of the test
+// service the partner's requests go to.
+class GatewayPartnerKeyTest : public GatewayIntegrationTest {
+ protected:
+  void SetUp() override {
+    auto redis = tane::testing::RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = *std::move(redis);
+    auto kafka = tane::testing::KafkaCluster::Start(1);
+    ASSERT_TRUE(kafka.ok()) << kafka.status();
+    kafka_ = *std::move(kafka);
+    for (const char* topic :
+         {"tane.international.events", "tane.international.dlq", "tane.calls.events", "tane.reviews.events"}) {
+      ASSERT_TRUE(kafka_->CreateTopic(topic, 1).ok());
+    }
+    runtime::ServiceConfig config = runtime::ServiceConfig::Defaults("international", 0, 0);
+    config.redis_addr = "127.0.0.1:" + std::to_string(redis_->port());
+    config.kafka_bootstrap = kafka_->bootstrap_servers();
+    config.internal_token = kInternalToken;
+    runtime::ServiceHostOptions host_options;
+    host_options.handle_signals = false;
+    host_options.readiness_interval = absl::Milliseconds(20);
+    host_ = std::make_unique<runtime::ServiceHost>(config, host_options);
+    runtime::ServiceKitOptions kit_options;
+    kit_options.consume_topics = {"tane.calls.events", "tane.reviews.events"};
+    auto kit = runtime::ServiceKit::Create(*host_, kit_options);
+    ASSERT_TRUE(kit.ok()) << kit.status();
+    kit_ = *std::move(kit);
+    international_ = std::make_unique<international::InternationalService>(*kit_);
+    international_->RegisterEventHandlers();
+    host_->AddService(international_.get());
+    ASSERT_TRUE(kit_->Start().ok());
+    ASSERT_TRUE(host_->Start().ok());
+    ASSERT_TRUE(host_->WaitUntilReady(absl::Seconds(20)));
+    address_ = "127.0.0.1:" + std::to_string(host_->grpc_port());
+    stub_ = international::v1::InternationalService::NewStub(
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+
+    international::v1::CreatePartnerAgencyRequest create;
+    create.mutable_partner_agency()->set_agency_code("ANR");
+    create.mutable_partner_agency()->set_name("Agence nationale de la recherche");
+    create.mutable_partner_agency()->set_country_code("FR");
+    create.mutable_partner_agency()->set_currency_code("EUR");
+    create.set_idempotency_key("register-anr");
+    international::v1::PartnerAgency agency;
+    auto created = Call(&Stub::CreatePartnerAgency, create, &agency);
+    ASSERT_TRUE(created.ok()) << created;
+  }
+
+  void TearDown() override {
+    GatewayIntegrationTest::TearDown();
+    StopInternational();
+    kafka_.reset();
+    redis_.reset();
+  }
+
+  void StopInternational() {
+    if (host_) {
+      host_->RequestShutdown();
+      host_.reset();
+    }
+    international_.reset();
+    kit_.reset();
+  }
+
+  using Stub = international::v1::InternationalService::Stub;
+
+  template <typename Request, typename Response>
+  absl::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                    const Request& request, Response* response) {
+    grpc::ClientContext context;
+    runtime::AttachIdentity(context, {"op-1", "operator", ""}, kInternalToken);
+    return runtime::FromGrpcStatus(((*stub_).*method)(&context, request, response));
+  }
+
+  // Issues an API key of ANR; sets its credential id.
+  std::string IssueKey(const std::string& idempotency_key, std::string* credential_id) {
+    international::v1::IssuePartnerCredentialRequest issue;
+    issue.set_agency_code("ANR");
+    issue.set_kind(international::v1::CREDENTIAL_KIND_API_KEY);
+    issue.set_label("exchange server");
+    issue.set_idempotency_key(idempotency_key);
+    international::v1::IssuePartnerCredentialResponse issued;
+    const absl::Status status = Call(&Stub::IssuePartnerCredential, issue, &issued);
+    EXPECT_TRUE(status.ok()) << status;
+    *credential_id = issued.credential().credential_id();
+    return issued.api_key();
+  }
+
+  void Revoke(const std::string& credential_id) {
+    international::v1::RevokePartnerCredentialRequest revoke;
+    revoke.set_agency_code("ANR");
+    revoke.set_credential_id(credential_id);
+    revoke.set_idempotency_key("revoke-" + credential_id);
+    international::v1::PartnerAgency agency;
+    const absl::Status status = Call(&Stub::RevokePartnerCredential, revoke, &agency);
+    ASSERT_TRUE(status.ok()) << status;
+  }
+
+  void StartGatewayWithPartnerKeyTtl(absl::Duration ttl) {
+    GatewayOptions options = BaseOptions(server_->address());
+    options.upstreams["international"] = address_;
+    options.services.push_back(international::v1::PartnerAgency::descriptor()->file()->FindServiceByName(
+        "InternationalService"));
+    options.partner_key_ttl = ttl;
+    StartGateway(std::move(options));
+  }
+
+  HttpResult AsPartner(const std::string& key) { return Send("GET", "/v1/partner/whoami", "", {{"X-Api-Key", key}}); }
+
+  std::unique_ptr<tane::testing::RedisServer> redis_;
+  std::unique_ptr<tane::testing::KafkaCluster> kafka_;
+  std::unique_ptr<runtime::ServiceHost> host_;
+  std::unique_ptr<runtime::ServiceKit> kit_;
+  std::unique_ptr<international::InternationalService> international_;
+  std::unique_ptr<Stub> stub_;
+  std::string address_;
+};
+
+TEST_F(GatewayPartnerKeyTest, KeysIssuedAndRevokedAtTheServiceAreHonouredWithoutRestart) {
+  StartGatewayWithPartnerKeyTtl(absl::Hours(1));
+  // Issued after the gateway started: accepted at once.
+  std::string id;
+  const std::string key = IssueKey("key-1", &id);
+  ASSERT_THAT(key, ::testing::StartsWith("tpk_"));
+  HttpResult accepted = AsPartner(key);
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  Struct who = Parse(accepted.body);
+  EXPECT_EQ(Field(who, "subject"), "partner-credential:" + id);
+  EXPECT_EQ(Field(who, "role"), "partner");
+  EXPECT_EQ(Field(who, "agency"), "ANR");
+  EXPECT_EQ(Field(who, "internalToken"), kInternalToken);
+
+  // A key the service does not know, in the right form or not.
+  for (const std::string& unknown : {"tpk_" + id + "_" + std::string(43, 'A'), std::string("tpk_nonsense")}) {
+    HttpResult refused = AsPartner(unknown);
+    EXPECT_EQ(refused.status, 401) << unknown << ": " << refused.body;
+    EXPECT_EQ(Field(Parse(refused.body), "message"), "unknown, revoked or expired partner API key");
+    EXPECT_EQ(refused.Header("www-authenticate"), "Bearer realm=\"tane\", error=\"invalid_token\"");
+  }
+
+  // Revoked: remembered as accepted for the ttl (an hour here) ...
+  Revoke(id);
+  EXPECT_EQ(AsPartner(key).status, 200);
+  // ... and refused by a gateway that remembers answers briefly, once that passed.
+  StartGatewayWithPartnerKeyTtl(absl::Milliseconds(200));
+  std::string other_id;
+  const std::string other = IssueKey("key-2", &other_id);
+  EXPECT_EQ(AsPartner(other).status, 200);
+  EXPECT_EQ(AsPartner(key).status, 401);
+  Revoke(other_id);
+  int last = 0;
+  EXPECT_TRUE(tane::testing::WaitFor([&] { return (last = AsPartner(other).status) == 401; }))
+      << "still " << last;
+}
+
+TEST_F(GatewayPartnerKeyTest, InternationalOutageIs503UnlessTheAnswerIsRemembered) {
+  StartGatewayWithPartnerKeyTtl(absl::Hours(1));
+  std::string id;
+  const std::string key = IssueKey("key-1", &id);
+  const std::string unknown = "tpk_" + id + "_" + std::string(43, 'B');
+  ASSERT_EQ(AsPartner(key).status, 200);
+  ASSERT_EQ(AsPartner(unknown).status, 401);
+  const int calls = server_->service().calls();
+
+  StopInternational();
+  // Remembered answers, both kinds, still hold.
+  EXPECT_EQ(AsPartner(key).status, 200);
+  EXPECT_EQ(AsPartner(unknown).status, 401);
+  // A key never asked about: neither taken on trust nor refused.
+  HttpResult outage = AsPartner("tpk_" + id + "_" + std::string(43, 'C'));
+  EXPECT_EQ(outage.status, 503) << outage.body;
+  EXPECT_EQ(outage.Header("content-type"), "application/json");
+  Struct error = Parse(outage.body);
+  EXPECT_EQ(Field(error, "code"), "UNAVAILABLE");
+  EXPECT_THAT(Field(error, "message"),
+              HasSubstr("cannot verify the partner API key now: the international service answered "));
+  EXPECT_EQ(outage.Header("www-authenticate"), "");
+  // Nor is the outage remembered: asked again, still 503, never 200 or 401.
+  EXPECT_EQ(AsPartner("tpk_" + id + "_" + std::string(43, 'C')).status, 503);
+
+  // Remembering nothing: every partner key is 503 while the service is down.
+  StartGatewayWithPartnerKeyTtl(absl::ZeroDuration());
+  EXPECT_EQ(AsPartner(key).status, 503);
+  EXPECT_EQ(AsPartner(unknown).status, 503);
+  // The operator's keys file still works; only the remembered key reached the test service.
+  EXPECT_EQ(AsPartner(kPartnerKey).status, 200);
+  EXPECT_EQ(server_->service().calls(), calls + 2);
+}
+
 TEST_F(GatewayIntegrationTest, CreateRefusesBadOptions) {
   telemetry::Metrics metrics;
   GatewayOptions bad_addr = BaseOptions(server_->address());
@@ -584,6 +894,14 @@ TEST_F(GatewayIntegrationTest, CreateRefusesBadOptions) {
   auto second = Gateway::Create(same_port, &metrics);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ((*second)->Start().code(), absl::StatusCode::kUnavailable);
+  GatewayOptions negative_ttl = BaseOptions(server_->address());
+  negative_ttl.partner_key_ttl = absl::Seconds(-1);
+  EXPECT_THAT(std::string(Gateway::Create(negative_ttl, &metrics).status().message()),
+              HasSubstr("partner_key_ttl must not be negative"));
+  GatewayOptions no_timeout = BaseOptions(server_->address());
+  no_timeout.partner_key_timeout = absl::ZeroDuration();
+  EXPECT_THAT(std::string(Gateway::Create(no_timeout, &metrics).status().message()),
+              HasSubstr("partner_key_timeout must be positive"));
 }
 
 }  // namespace

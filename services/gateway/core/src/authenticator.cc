@@ -5,6 +5,10 @@
 namespace tane::gateway {
 namespace {
 
+// Longer keys are refused without asking the international service (its keys
+// are about 90 characters; auth::ApiKeyStore has the same bound).
+constexpr size_t kMaxPartnerKeyBytes = 512;
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -21,20 +25,25 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<auth::Principal>> Authenticator::Authenticate(std::string_view authorization,
-                                                                           std::string_view api_key,
-                                                                           absl::Time now) const {
+absl::StatusOr<Credentials> Authenticator::Authenticate(std::string_view authorization, std::string_view api_key,
+                                                       absl::Time now) const {
   authorization = Trim(authorization);
   api_key = Trim(api_key);
   if (!authorization.empty() && !api_key.empty()) {
     return absl::UnauthenticatedError("send either Authorization or X-Api-Key, not both");
   }
   if (!api_key.empty()) {
+    // The international service's keys are never looked up in the keys
+    // file: a line there must not keep a key working that it revoked.
+    if (api_key.substr(0, kPartnerApiKeyPrefix.size()) == kPartnerApiKeyPrefix) {
+      if (api_key.size() > kMaxPartnerKeyBytes) return absl::UnauthenticatedError("API key is too long");
+      return Credentials{std::nullopt, std::string(api_key)};
+    }
     auto principal = api_keys_.Verify(api_key);
     if (!principal.ok()) return principal.status();
-    return std::optional<auth::Principal>(*std::move(principal));
+    return Credentials{*std::move(principal), ""};
   }
-  if (authorization.empty()) return std::optional<auth::Principal>();
+  if (authorization.empty()) return Credentials{};
   const size_t space = authorization.find_first_of(" \t");
   const std::string_view scheme = authorization.substr(0, space);
   if (!EqualsIgnoreCase(scheme, "Bearer")) {
@@ -46,7 +55,7 @@ absl::StatusOr<std::optional<auth::Principal>> Authenticator::Authenticate(std::
   if (token.empty()) return absl::UnauthenticatedError("the Authorization header has no bearer token");
   auto principal = VerifyToken(token, now);
   if (!principal.ok()) return principal.status();
-  return std::optional<auth::Principal>(*std::move(principal));
+  return Credentials{*std::move(principal), ""};
 }
 
 absl::StatusOr<auth::Principal> Authenticator::VerifyToken(std::string_view token, absl::Time now) const {

@@ -105,6 +105,10 @@ absl::StatusOr<GatewayConfig> ParseGatewayConfig(int argc, const char* const* ar
       ->check(CLI::PositiveNumber);
   DurationOption upstream_timeout(app, "--upstream-timeout", "TANE_UPSTREAM_TIMEOUT", &o.upstream_timeout,
                                   "Deadline of each gRPC call (504 after)");
+  DurationOption partner_key_ttl(app, "--partner-key-ttl", "TANE_PARTNER_KEY_TTL", &o.partner_key_ttl,
+                                 "How long the international service's answer about a partner key is remembered");
+  DurationOption partner_key_timeout(app, "--partner-key-timeout", "TANE_PARTNER_KEY_TIMEOUT",
+                                     &o.partner_key_timeout, "Deadline of verifying a partner key (503 after)");
   DurationOption idle_timeout(app, "--idle-timeout", "TANE_IDLE_TIMEOUT", &o.idle_timeout,
                               "Idle keep-alive connections are closed after");
   app.add_option("--http-threads", o.http_threads, "HTTP server threads")
@@ -128,11 +132,13 @@ absl::StatusOr<GatewayConfig> ParseGatewayConfig(int argc, const char* const* ar
   } catch (const CLI::ParseError& e) {
     return absl::InvalidArgumentError(e.what());
   }
-  for (const DurationOption* d : {&leeway, &upstream_timeout, &idle_timeout, &grace}) {
+  for (const DurationOption* d : {&leeway, &upstream_timeout, &partner_key_ttl, &partner_key_timeout, &idle_timeout, &grace}) {
     if (auto status = d->Apply(); !status.ok()) return status;
   }
   if (o.upstream_timeout == absl::ZeroDuration())
     return absl::InvalidArgumentError("--upstream-timeout must be positive");
+  if (o.partner_key_timeout == absl::ZeroDuration())
+    return absl::InvalidArgumentError("--partner-key-timeout must be positive");
   if (!telemetry::ParseLogLevel(config.log_level)) {
     return absl::InvalidArgumentError("--log-level must be debug, info, warn or error");
   }

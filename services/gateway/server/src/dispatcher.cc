@@ -11,6 +11,7 @@
 #include "tane/gateway/policy.h"
 #include "tane/gateway/request_id.h"
 #include "tane/gateway/transcoder.h"
+#include "tane/international/v1/international.pb.h"
 #include "tane/runtime/identity.h"
 #include "tane/runtime/status.h"
 #include "tane/telemetry/grpc_interceptor.h"
@@ -23,6 +24,10 @@ namespace {
 constexpr char kRequestIdHeader[] = "X-Request-Id";
 constexpr char kRequestIdMetadataKey[] = "x-request-id";
 constexpr char kForwardedForMetadataKey[] = "x-forwarded-for";
+// Who the gateway is when it asks the international service about a
+// partner key (AuthenticatePartner's policy: operator).
+constexpr char kGatewaySubject[] = "service:gateway";
+constexpr char kAuthenticatePartnerMethod[] = "/tane.international.v1.InternationalService/AuthenticatePartner";
 
 std::string_view View(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -38,11 +43,28 @@ bool IsJsonMediaType(std::string_view content_type) {
          (type.rfind("application/", 0) == 0 && type.size() > 5 && type.compare(type.size() - 5, 5, "+json") == 0);
 }
 
+// What AuthenticatePartner's answer makes of the key: its partner,
+// UNAUTHENTICATED (401) when refused, UNAVAILABLE (503) when the service
+// could not say: that is not the key's fault, so never 401 (and the cache
+// does not remember it).
+absl::StatusOr<auth::Principal> PartnerOf(const grpc::Status& status,
+                                          const international::v1::AuthenticatePartnerResponse& response) {
+  if (status.ok()) return PartnerKeyPrincipal(response.agency_code(), response.credential_id());
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    return absl::UnauthenticatedError("unknown, revoked or expired partner API key");
+  }
+  return absl::UnavailableError("cannot verify the partner API key now: the international service answered " +
+                                std::string(telemetry::GrpcCodeName(status.error_code())) + ": " +
+                                status.error_message());
+}
+
 }  // namespace
 
 void InflightCalls::Add(grpc::ClientContext* context) {
   std::lock_guard lock(mu_);
   calls_.insert(context);
+  // Before the call starts gRPC remembers the cancellation and applies it then.
+  if (cancelled_) context->TryCancel();
 }
 
 void InflightCalls::Remove(grpc::ClientContext* context) {
@@ -58,6 +80,7 @@ bool InflightCalls::WaitUntilEmpty(absl::Duration timeout) {
 
 void InflightCalls::CancelAll() {
   std::lock_guard lock(mu_);
+  cancelled_ = true;
   for (grpc::ClientContext* context : calls_) context->TryCancel();
 }
 
@@ -86,6 +109,7 @@ Dispatcher::Dispatcher(const GatewayOptions& options, const RouteTable& routes, 
     : options_(options),
       routes_(routes),
       authenticator_(std::move(authenticator)),
+      partner_keys_(options.partner_key_ttl),
       upstreams_(upstreams),
       openapi_json_(openapi_json),
       cors_(options.cors),
@@ -133,9 +157,6 @@ void Dispatcher::Reject(const HttpRequest* partial, unsigned version, unsigned h
 void Dispatcher::Route(const std::shared_ptr<Exchange>& exchange, HttpRequest& request) {
   const std::string& method = exchange->method;
   const std::string& path = exchange->path;
-  const std::string_view target = View(request.target());
-  const size_t q = target.find('?');
-  const std::string query(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
 
   // CORS preflight.
   if (request.method() == http::verb::options && request.count(http::field::access_control_request_method) > 0) {
@@ -188,23 +209,84 @@ void Dispatcher::Route(const std::shared_ptr<Exchange>& exchange, HttpRequest& r
     FinishMethodNotAllowed(exchange, allowed);
     return;
   }
-  const gateway::Route& route = *match.route;
-  exchange->route = route.name;
-  exchange->rpc = route.method->full_name();
+  exchange->route = match.route->name;
+  exchange->rpc = match.route->method->full_name();
 
-  auto caller =
+  auto credentials =
       authenticator_.Authenticate(View(request[http::field::authorization]), Header(request, "X-Api-Key"), absl::Now());
-  if (!caller.ok()) {
+  if (!credentials.ok()) {
     exchange->invalid_credentials = true;
-    FinishError(exchange, caller.status());
+    FinishError(exchange, credentials.status());
     return;
   }
-  if (caller->has_value()) {
-    exchange->subject = (*caller)->subject;
-    exchange->role = (*caller)->role;
+  if (!credentials->partner_key.empty()) {
+    VerifyPartnerKey(exchange, std::make_unique<Matched>(Matched{std::move(request), std::move(match)}),
+                     std::move(credentials->partner_key));
+    return;
+  }
+  Admit(exchange, request, match, credentials->caller);
+}
+
+void Dispatcher::VerifyPartnerKey(const std::shared_ptr<Exchange>& exchange, std::unique_ptr<Matched> matched,
+                                  std::string key) {
+  if (auto known = partner_keys_.Find(key, absl::Now())) {
+    AdmitPartner(exchange, *matched, *known);
+    return;
+  }
+  Upstreams::Upstream* international = upstreams_.Find(kPartnerKeyUpstream);
+  if (international == nullptr) {
+    FinishError(exchange, absl::UnavailableError(
+                              "partner API keys are verified by the international service, which is not configured "
+                              "in this gateway (set TANE_INTERNATIONAL_ADDR)"));
+    return;
+  }
+  struct Verification {
+    grpc::ClientContext context;
+    international::v1::AuthenticatePartnerRequest request;
+    international::v1::AuthenticatePartnerResponse response;
+    std::unique_ptr<Matched> matched;
+    std::string key;
+  };
+  auto call = std::make_shared<Verification>();
+  call->request.set_api_key(key);
+  call->matched = std::move(matched);
+  call->key = std::move(key);
+  call->context.set_deadline(std::chrono::system_clock::now() +
+                             absl::ToChronoMilliseconds(options_.partner_key_timeout));
+  runtime::AttachIdentity(call->context, {kGatewaySubject, std::string(auth::kOperator), ""}, options_.internal_token);
+  telemetry::SetTraceId(call->context, exchange->request_id);
+  call->context.AddMetadata(kRequestIdMetadataKey, exchange->request_id);
+
+  inflight_.Add(&call->context);
+  international->stub->UnaryCall(
+      &call->context, kAuthenticatePartnerMethod, grpc::StubOptions(), &call->request, &call->response,
+      [this, exchange, call](grpc::Status status) {
+        const InflightCalls::Leave leave(inflight_, &call->context);
+        const absl::StatusOr<auth::Principal> partner = PartnerOf(status, call->response);
+        partner_keys_.Remember(call->key, partner, absl::Now());
+        AdmitPartner(exchange, *call->matched, partner);
+      });
+}
+
+void Dispatcher::AdmitPartner(const std::shared_ptr<Exchange>& exchange, Matched& matched,
+                              const absl::StatusOr<auth::Principal>& partner) {
+  if (!partner.ok()) {
+    exchange->invalid_credentials = partner.status().code() == absl::StatusCode::kUnauthenticated;
+    FinishError(exchange, partner.status());
+    return;
+  }
+  Admit(exchange, matched.request, matched.match, *partner);
+}
+
+void Dispatcher::Admit(const std::shared_ptr<Exchange>& exchange, HttpRequest& request, const RouteTable::Match& match,
+                       const std::optional<auth::Principal>& caller) {
+  const gateway::Route& route = *match.route;
+  if (caller.has_value()) {
+    exchange->subject = caller->subject;
+    exchange->role = caller->role;
   }
 
-  const std::string limiter_key = caller->has_value() ? "sub:" + (*caller)->subject : "ip:" + exchange->remote;
+  const std::string limiter_key = caller.has_value() ? "sub:" + caller->subject : "ip:" + exchange->remote;
   if (RateLimiter::Decision decision = rate_limiter_.Acquire(limiter_key, absl::Now()); !decision.allowed) {
     const int64_t retry =
         std::max<int64_t>(1, static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(decision.retry_after))));
@@ -212,14 +294,14 @@ void Dispatcher::Route(const std::shared_ptr<Exchange>& exchange, HttpRequest& r
     response.set(http::field::retry_after, std::to_string(retry));
     response.set(http::field::content_type, "application/json");
     response.body() = ErrorBody(absl::ResourceExhaustedError(
-        "rate limit exceeded for " + (caller->has_value() ? (*caller)->subject : "this address") + " (" +
+        "rate limit exceeded for " + (caller.has_value() ? caller->subject : "this address") + " (" +
         absl::StrCat(options_.rate_limit.rate_per_second) + " requests/s, burst " +
         absl::StrCat(options_.rate_limit.burst) + "); retry in " + std::to_string(retry) + " s"));
     Finish(exchange, std::move(response));
     return;
   }
 
-  if (auto status = Authorize(route.policy, caller->has_value() ? &**caller : nullptr, route.method->full_name());
+  if (auto status = Authorize(route.policy, caller.has_value() ? &*caller : nullptr, route.method->full_name());
       !status.ok()) {
     FinishError(exchange, status);
     return;
@@ -234,13 +316,16 @@ void Dispatcher::Route(const std::shared_ptr<Exchange>& exchange, HttpRequest& r
     return;
   }
 
+  const std::string_view target = View(request.target());
+  const size_t q = target.find('?');
+  const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   std::unique_ptr<google::protobuf::Message> message(
       google::protobuf::MessageFactory::generated_factory()->GetPrototype(route.method->input_type())->New());
   if (auto status = BuildRequest(route, match.raw_values, query, request.body(), message.get()); !status.ok()) {
     FinishError(exchange, status);
     return;
   }
-  Forward(exchange, route, std::move(message), *caller);
+  Forward(exchange, route, std::move(message), caller);
 }
 
 void Dispatcher::Forward(const std::shared_ptr<Exchange>& exchange, const gateway::Route& route,
@@ -282,7 +367,7 @@ void Dispatcher::Forward(const std::shared_ptr<Exchange>& exchange, const gatewa
   upstream->stub->UnaryCall(
       &call->context, route.grpc_method, grpc::StubOptions(), call->request.get(), call->response.get(),
       [this, exchange, call, route_ptr, upstream_name](grpc::Status status) {
-        inflight_.Remove(&call->context);
+        const InflightCalls::Leave leave(inflight_, &call->context);
         exchange->grpc_code = std::string(telemetry::GrpcCodeName(status.error_code()));
         if (status.ok()) {
           auto json = RenderResponse(*route_ptr, *call->response);

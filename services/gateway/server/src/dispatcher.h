@@ -18,6 +18,7 @@
 #include "tane/gateway/authenticator.h"
 #include "tane/gateway/cors.h"
 #include "tane/gateway/gateway.h"
+#include "tane/gateway/partner_key_cache.h"
 #include "tane/gateway/rate_limiter.h"
 #include "tane/gateway/route_table.h"
 #include "tane/telemetry/metrics.h"
@@ -32,19 +33,41 @@ using HttpResponse = http::response<http::string_body>;
 using Respond = std::function<void(HttpResponse)>;
 
 /// The upstream calls in flight, so shutdown can wait for them and cancel
-/// what outlives the grace period.
+/// what outlives the grace period. A call counts as in flight from Add()
+/// until its completion callback has returned from everything it does with
+/// the dispatcher (see Leave), so once WaitUntilEmpty() is true no callback
+/// can still touch a dispatcher that shutdown is about to destroy.
 class InflightCalls final {
  public:
+  /// Removes its call when destroyed. Declared first in a completion
+  /// callback, so it is destroyed last: after the response was rendered
+  /// and handed to the connection.
+  class Leave final {
+   public:
+    Leave(InflightCalls& calls, grpc::ClientContext* context) : calls_(calls), context_(context) {}
+    ~Leave() { calls_.Remove(context_); }
+    Leave(const Leave&) = delete;
+    Leave& operator=(const Leave&) = delete;
+
+   private:
+    InflightCalls& calls_;
+    grpc::ClientContext* context_;
+  };
+
+  /// After CancelAll() a call added is cancelled at once (a request that
+  /// arrived while shutdown was cancelling must not hold it up).
   void Add(grpc::ClientContext* context);
-  void Remove(grpc::ClientContext* context);
   /// Waits until none is in flight or `timeout` passed; returns whether none is.
   bool WaitUntilEmpty(absl::Duration timeout);
   void CancelAll();
 
  private:
+  void Remove(grpc::ClientContext* context);
+
   std::mutex mu_;
   std::condition_variable cv_;
   std::set<grpc::ClientContext*> calls_;
+  bool cancelled_ = false;
 };
 
 class Dispatcher final {
@@ -61,6 +84,9 @@ class Dispatcher final {
   void Reject(const HttpRequest* partial, unsigned version, unsigned http_status, const absl::Status& status,
               std::string remote_address, Respond respond);
 
+  /// The upstream that verifies partner keys (AuthenticatePartner).
+  static constexpr char kPartnerKeyUpstream[] = "international";
+
   /// From now on every response says Connection: close.
   void BeginShutdown() { shutting_down_ = true; }
   bool shutting_down() const { return shutting_down_; }
@@ -68,8 +94,23 @@ class Dispatcher final {
 
  private:
   struct Exchange;
+  /// A matched request, kept while its partner key is being verified.
+  struct Matched {
+    HttpRequest request;
+    RouteTable::Match match;
+  };
 
+  /// May move `request` away (to keep it while a partner key is verified).
   void Route(const std::shared_ptr<Exchange>& exchange, HttpRequest& request);
+  /// Asks the international service about `key` (unless its answer is
+  /// remembered), then Admit()s the request as the partner it names.
+  void VerifyPartnerKey(const std::shared_ptr<Exchange>& exchange, std::unique_ptr<Matched> matched, std::string key);
+  void AdmitPartner(const std::shared_ptr<Exchange>& exchange, Matched& matched,
+                    const absl::StatusOr<auth::Principal>& partner);
+  /// An authenticated request (caller nullopt: anonymous): rate limit,
+  /// policy, transcoding, then Forward().
+  void Admit(const std::shared_ptr<Exchange>& exchange, HttpRequest& request, const RouteTable::Match& match,
+             const std::optional<auth::Principal>& caller);
   void Forward(const std::shared_ptr<Exchange>& exchange, const gateway::Route& route,
                std::unique_ptr<google::protobuf::Message> message, const std::optional<auth::Principal>& caller);
   void Finish(const std::shared_ptr<Exchange>& exchange, HttpResponse response);
@@ -80,6 +121,7 @@ class Dispatcher final {
   const GatewayOptions& options_;
   const RouteTable& routes_;
   const Authenticator authenticator_;
+  PartnerKeyCache partner_keys_;
   Upstreams& upstreams_;
   const std::string& openapi_json_;
   CorsPolicy cors_;

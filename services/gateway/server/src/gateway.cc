@@ -92,6 +92,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(GatewayOptions options,
   if (options.upstream_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("upstream_timeout must be positive");
   }
+  if (options.partner_key_ttl < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("partner_key_ttl must not be negative");
+  }
+  if (options.partner_key_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("partner_key_timeout must be positive");
+  }
   if (options.services.empty()) options.services = LinkedServices();
   auto routes = RouteTable::Build(options.services);
   if (!routes.ok())
@@ -175,6 +181,11 @@ void Gateway::Stop() {
   d.io.stop();
   for (std::thread& t : d.threads) t.join();
   d.threads.clear();
+  // A request read after the wait above may have started a call (cancelled
+  // at once by CancelAll's mark, when it ran): nothing reads requests any
+  // more, so once these callbacks have run none can touch the dispatcher.
+  d.dispatcher.inflight().CancelAll();
+  d.dispatcher.inflight().WaitUntilEmpty(absl::InfiniteDuration());
   d.upstreams.StopChecks();
   telemetry::LogInfo("gateway stopped");
 }

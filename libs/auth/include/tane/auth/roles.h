@@ -52,7 +52,8 @@ struct Principal {
 /// metadata, so text must be printable ASCII:
 ///   subject: 1..256 printable ASCII characters (0x21..0x7E, no spaces);
 ///   role: one of kRoles;
-///   agency: required for partner, forbidden otherwise; 2..16 of A-Z 0-9 '-'.
+///   agency: required for partner, forbidden otherwise; 2..16 of A-Z 0-9 '-' '_'
+///           (the agency codes the international service registers).
 /// INVALID_ARGUMENT naming the field and the rule otherwise.
 absl::Status ValidatePrincipal(const Principal& principal);
 

@@ -19,6 +19,8 @@
 ///   --jwt-audience       TANE_JWT_AUDIENCE        tane
 ///   --jwt-leeway         TANE_JWT_LEEWAY          30s
 ///   --api-keys-file      TANE_API_KEYS_FILE       "" (no API keys)
+///   --partner-key-ttl    TANE_PARTNER_KEY_TTL     30s (0s: ask international every time)
+///   --partner-key-timeout TANE_PARTNER_KEY_TIMEOUT 2s
 ///   --cors-origins       TANE_CORS_ORIGINS        "" (CORS off); comma-separated, or *
 ///   --rate-limit         TANE_RATE_LIMIT          50 requests/s per caller (0: off)
 ///   --rate-burst         TANE_RATE_BURST          100

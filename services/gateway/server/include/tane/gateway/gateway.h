@@ -12,7 +12,10 @@
 ///   (*gateway)->Stop();       // drains, then returns
 ///
 /// Every request goes: request id -> CORS -> built-in routes (/healthz,
-/// /readyz, /openapi.json) -> route match -> authentication -> rate limit
+/// /readyz, /openapi.json) -> route match -> authentication (a partner key
+/// of the international service, "X-Api-Key: tpk_...", by its
+/// AuthenticatePartner, remembered for partner_key_ttl: 401 when it refuses
+/// the key, 503 when it cannot be asked and the key is not remembered) -> rate limit
 /// -> policy -> transcoding -> asynchronous gRPC call to the upstream (with
 /// the caller's identity, the internal token and the request id as
 /// metadata, and a deadline) -> JSON response. Each request is logged as one
@@ -64,7 +67,17 @@ struct GatewayOptions {
   /// Sent to services as x-tane-internal-token (empty: not sent).
   std::string internal_token;
   auth::JwtVerifierOptions jwt;
+  /// API keys of the keys file (an operator's override, for machine clients
+  /// and deployments without the international service). Never consulted
+  /// for the international service's partner keys (tpk_...).
   auth::ApiKeyStore api_keys;
+  /// How long the international service's answer about a partner key
+  /// (accepted or refused) is remembered; zero: it is asked every time. A
+  /// key revoked there stops working here at most this much later.
+  absl::Duration partner_key_ttl = absl::Seconds(30);
+  /// Deadline of the AuthenticatePartner call that verifies a partner key
+  /// (the request then answers 503).
+  absl::Duration partner_key_timeout = absl::Seconds(2);
   CorsOptions cors;
   RateLimitOptions rate_limit;
   /// The proto services to route; empty: LinkedServices() (every tane.*
@@ -83,7 +96,8 @@ class Gateway final {
  public:
   /// Builds the routes and the OpenAPI document and checks the options.
   /// INVALID_ARGUMENT for route problems (RouteTable::Build), bad JWT keys,
-  /// an http_addr that is not host:port, an upstream address for nothing.
+  /// an http_addr that is not host:port, an upstream address for nothing, a
+  /// negative partner_key_ttl or a partner_key_timeout that is not positive.
   /// `metrics` must outlive the gateway.
   static absl::StatusOr<std::unique_ptr<Gateway>> Create(GatewayOptions options, telemetry::Metrics* metrics);
   /// Stop()s if still running.
