@@ -556,24 +556,35 @@ absl::StatusOr<Transition> SubmitPartnerProposal(const v1::JointCall& call,
   return Changed(std::move(p), std::move(events), ctx);
 }
 
-absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
+absl::Status ValidateJstDecision(const reviews::v1::ProposalDecided& d) {
+  Violations v;
+  if (d.decision_id().empty()) v.Add("decision_id", "is required");
+  if (d.application_id().empty()) v.Add("application_id", "is required");
+  if (d.call_id().empty()) v.Add("call_id", "is required");
+  return v.empty() ? absl::OkStatus() : v.ToStatus("invalid ProposalDecided");
+}
+
+absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall* call,
                                             const v1::JointProposal& current,
                                             const reviews::v1::ProposalDecided& d,
                                             const Context& ctx) {
+  if (auto s = ValidateJstDecision(d); !s.ok()) return s;
   if (!current.has_jst() ||
       current.jst().submission().application().application_id() != d.application_id()) {
     return absl::FailedPreconditionError(
         absl::StrCat("joint proposal ", current.joint_proposal_id(), " has no JST application ",
                      d.application_id()));
   }
-  if (current.joint_call_id() != call.joint_call_id()) {
+  const std::string joint_call_id =
+      call != nullptr ? call->joint_call_id() : JointCallIdFor(d.call_id());
+  if (current.joint_call_id() != joint_call_id) {
     return absl::InvalidArgumentError(absl::StrCat("joint proposal ", current.joint_proposal_id(),
-                                                   " is not in joint call ", call.joint_call_id()));
+                                                   " is not in joint call ", joint_call_id));
   }
-  if (d.decision_id().empty()) {
-    Violations v;
-    v.Add("decision_id", "is required");
-    return v.ToStatus("invalid ProposalDecided");
+  if (call == nullptr && current.has_partner()) {
+    return absl::FailedPreconditionError(absl::StrCat("joint call ", joint_call_id,
+                                                      " is needed to decide joint proposal ",
+                                                      current.joint_proposal_id()));
   }
   const v1::SideDecision incoming = FromAdopted(d.adopted());
   const v1::SideDecision recorded = Recorded(current, v1::SIDE_JST);
@@ -588,7 +599,9 @@ absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
                      " is refused and flagged for the program officer"),
         ctx);
   }
-  if (auto refused = CheckFollower(call, current, v1::SIDE_JST, incoming, ctx)) return *refused;
+  if (call != nullptr) {
+    if (auto refused = CheckFollower(*call, current, v1::SIDE_JST, incoming, ctx)) return *refused;
+  }
 
   v1::JointProposal p = current;
   v1::JstDecision& stored = *p.mutable_jst()->mutable_decision();
@@ -603,7 +616,7 @@ absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
   stored.set_departure_reason(d.departure_reason());
   stored.set_case_id(d.case_id());
   std::vector<Event> events;
-  MaybeDecide(call, p, ctx, events);
+  if (call != nullptr) MaybeDecide(*call, p, ctx, events);
   return Changed(std::move(p), std::move(events), ctx);
 }
 

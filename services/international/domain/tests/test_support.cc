@@ -264,7 +264,7 @@ absl::StatusOr<Transition> Driver::PartnerProposal(const v1::PartnerProposal& pr
 absl::StatusOr<Transition> Driver::Jst(const reviews::v1::ProposalDecided& decision,
                                        absl::Time now) {
   if (!proposal_) return absl::FailedPreconditionError("no proposal yet");
-  return Keep(ApplyJstDecision(call_, *proposal_, decision, Ctx(System(), now)));
+  return Keep(ApplyJstDecision(&call_, *proposal_, decision, Ctx(System(), now)));
 }
 
 absl::StatusOr<Transition> Driver::PartnerDecision(const v1::PartnerDecision& decision,

@@ -16,6 +16,9 @@ constexpr char kAudit[] = "idx:audit";
 std::string CallProposalsKey(const std::string& id) { return "idx:jc-proposals:" + id; }
 std::string CallReferencesKey(const std::string& id) { return "idx:jc-refs:" + id; }
 std::string AuditRecordKey(const std::string& id) { return "audit:" + id; }
+std::string ParkedDecisionsKey(const std::string& application_id) {
+  return "idx:parked-jst:" + application_id;
+}
 
 absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
@@ -99,6 +102,13 @@ absl::StatusOr<std::vector<v1::JointCall>> Repository::JointCalls() {
   return LoadAll<v1::JointCall>(kJointCallType, IdsOf(*members));
 }
 
+absl::StatusOr<std::vector<reviews::v1::ProposalDecided>> Repository::ParkedDecisions(
+    const std::string& application_id) {
+  auto members = kit_.index().All(ParkedDecisionsKey(application_id));
+  if (!members.ok()) return members.status();
+  return LoadAll<reviews::v1::ProposalDecided>(kParkedDecisionType, IdsOf(*members));
+}
+
 absl::StatusOr<std::string> Repository::AgencyOfCredential(const std::string& credential_id) {
   auto page = kit_.index().Page("idx:credential:" + credential_id, "", 1);
   if (!page.ok()) return page.status();
@@ -165,6 +175,18 @@ store::Commit Repository::ProposalCommit(const runtime::RequestContext& rc,
                                           Sha256Hex(p.partner().proposal().partner_reference_id()),
                                           p.joint_proposal_id()));
   }
+  return c;
+}
+
+store::Commit Repository::ParkedDecisionCommit(const runtime::RequestContext& rc,
+                                               const reviews::v1::ProposalDecided& decision) {
+  store::Commit c;
+  c.aggregate_type = kParkedDecisionType;
+  c.aggregate_id = decision.decision_id();
+  c.expected_version = 0;
+  c.data = decision.SerializeAsString();
+  c.index_ops.push_back(store::IndexAdd(ParkedDecisionsKey(decision.application_id()),
+                                        store::SortKeyOfTime(rc.now), decision.decision_id()));
   return c;
 }
 

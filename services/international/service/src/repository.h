@@ -12,6 +12,10 @@
 //   idx:jc-refs:<joint call>         "<sha256 of partner reference>|<joint proposal id>"
 //   idx:credential:<credential id>   "<code>|<code>"
 //   idx:cert:<identity sha256>       "<code>|<code>"
+//   agg:parked_jst_decision:<decision id>
+//                                    reviews' ProposalDecided that came before
+//                                    its ApplicationSubmitted (kept after use)
+//   idx:parked-jst:<application id>  "<parked time>|<decision id>"
 //   audit:<audit id>                 AuditRecord (in the shard of the audit id)
 //   idx:audit, idx:audit-call:<joint call>, idx:audit-agency:<code>
 //                                    "<time>|<audit id>"
@@ -24,6 +28,7 @@
 #include "tane/international/proposal.h"
 #include "tane/international/v1/international.pb.h"
 #include "tane/international/v1/state.pb.h"
+#include "tane/reviews/v1/events.pb.h"
 #include "tane/runtime/service_kit.h"
 
 namespace tane::international::service {
@@ -31,6 +36,7 @@ namespace tane::international::service {
 inline constexpr char kAgencyType[] = "partner_agency";
 inline constexpr char kJointCallType[] = "joint_call";
 inline constexpr char kProposalType[] = "joint_proposal";
+inline constexpr char kParkedDecisionType[] = "parked_jst_decision";
 
 class Repository final {
  public:
@@ -51,6 +57,9 @@ class Repository final {
   absl::StatusOr<std::vector<v1::JointCall>> JointCalls();
   /// "<create time>|<joint call id>": the order of idx:joint-calls.
   static std::string JointCallOrder(const v1::JointCall& call);
+  /// The parked JST decisions of an application, in the order they were parked.
+  absl::StatusOr<std::vector<reviews::v1::ProposalDecided>> ParkedDecisions(
+      const std::string& application_id);
   /// The agency of a credential id or certificate identity digest; empty if none.
   absl::StatusOr<std::string> AgencyOfCredential(const std::string& credential_id);
   absl::StatusOr<std::string> AgencyOfCertificate(const std::string& identity_sha256_hex);
@@ -62,6 +71,9 @@ class Repository final {
   store::Commit JointCallCommit(const v1::JointCall& call);
   store::Commit ProposalCommit(const runtime::RequestContext& rc, const v1::JointProposal& proposal,
                                int64_t expected_version, const std::vector<Event>& events);
+  /// Parks a JST decision (new: expected version 0) until its application is filed.
+  store::Commit ParkedDecisionCommit(const runtime::RequestContext& rc,
+                                     const reviews::v1::ProposalDecided& decision);
 
   /// Writes an audit record and its ExchangeAudited event.
   absl::Status WriteAudit(const runtime::RequestContext& rc, const v1::AuditRecord& record);

@@ -250,6 +250,54 @@ TEST_F(InternationalServiceTest, ParallelCycleFromEventsToJointDecision) {
   }));
 }
 
+TEST_F(InternationalServiceTest, JstDecisionBeforeItsApplicationIsParkedThenApplied) {
+  Register(Anr());
+  const v1::JointCall call = ParallelCall();
+  CreateCall(call);
+  ASSERT_TRUE(PartnerFiles(call, PartnerProposalFor("JP-001")).ok());
+  ASSERT_TRUE(PartnerDecides(call, "JP-001", PartnerDecisionOf(true), "decision-1").ok());
+
+  // International lags on tane.calls.events: reviews' decision comes first
+  // (twice, a redelivery). It must not end in the dead-letter topic.
+  Publish("tane.reviews.events", JstDecision(true, "reviews-dec-1"), "case-1", 2);
+  const bus::Consumer* consumer = kit_->consumer();
+  ASSERT_NE(consumer, nullptr);
+  ASSERT_TRUE(tane::testing::WaitFor(
+      [&] { return consumer->applied() + consumer->dead_lettered() >= 2; }, absl::Seconds(60)));
+  EXPECT_EQ(consumer->dead_lettered(), 0);
+  v1::GetJointProposalRequest get;
+  get.set_joint_call_id(call.joint_call_id());
+  get.set_joint_proposal_id("JP-001");
+  auto waiting = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(waiting.ok()) << waiting.status();
+  EXPECT_EQ(waiting->state(), v1::JOINT_PROPOSAL_STATE_AWAITING_JST_PROPOSAL);
+
+  // calls' ApplicationSubmitted catches up (delivered twice as well).
+  Publish("tane.calls.events", Submitted(), kApplicationId, 2);
+  tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.international.events");
+  ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
+    return !reader.OfType("tane.international.v1.JointDecisionMade").empty();
+  }));
+  const auto made = reader.OfType("tane.international.v1.JointDecisionMade");
+  ASSERT_EQ(made.size(), 1u);
+  v1::JointDecisionMade e;
+  ASSERT_TRUE(bus::UnpackPayload(made[0], &e));
+  EXPECT_EQ(e.outcome(), v1::JOINT_OUTCOME_ADOPTED);
+  EXPECT_EQ(e.jst_decision_id(), "reviews-dec-1");
+  EXPECT_EQ(e.research_start_time().seconds(), absl::ToUnixSeconds(Day(116)));
+
+  // A late redelivery of the decision changes nothing: once all five
+  // deliveries are handled, the proposal is as the first ones left it.
+  Publish("tane.reviews.events", JstDecision(true, "reviews-dec-1"), "case-1");
+  ASSERT_TRUE(tane::testing::WaitFor([&] { return consumer->applied() >= 5; }, absl::Seconds(60)));
+  auto decided = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_EQ(decided->state(), v1::JOINT_PROPOSAL_STATE_DECIDED);
+  EXPECT_EQ(decided->jst().decision().decision_id(), "reviews-dec-1");
+  EXPECT_EQ(decided->version(), 4);  // partner filed, partner decided, JST filed, JST decided
+  EXPECT_EQ(consumer->dead_lettered(), 0);
+}
+
 TEST_F(InternationalServiceTest, PartnersSeeOnlyTheirOwnCallsAndAgency) {
   Register(Anr());
   Register(Nsf());

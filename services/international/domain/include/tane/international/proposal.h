@@ -123,10 +123,19 @@ absl::StatusOr<Transition> SubmitPartnerProposal(const v1::JointCall& call,
                                                  const v1::SubmitPartnerProposalRequest& request,
                                                  const Context& ctx);
 
+/// INVALID_ARGUMENT with every violation when a JST decision (reviews'
+/// ProposalDecided) lacks the ids it is filed and found by: decision_id,
+/// application_id, call_id.
+absl::Status ValidateJstDecision(const reviews::v1::ProposalDecided& decision);
+
 /// The JST decision (reviews' ProposalDecided with joint_call set) on the
-/// application in `current`. FAILED_PRECONDITION when `current` has no JST
-/// side for decision.application_id; INVALID_ARGUMENT without a decision id.
-absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
+/// application in `current`. `call` may be null while the joint call is not
+/// created yet: the decision is then only recorded (there is no partner side
+/// to combine it with; the rules run when the partner files). INVALID_ARGUMENT
+/// as ValidateJstDecision, or when `current` is in another joint call;
+/// FAILED_PRECONDITION when `current` has no JST side for
+/// decision.application_id, or `call` is null though the partner side is there.
+absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall* call,
                                             const v1::JointProposal& current,
                                             const reviews::v1::ProposalDecided& decision,
                                             const Context& ctx);
