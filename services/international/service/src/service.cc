@@ -717,6 +717,10 @@ void InternationalService::RegisterEventHandlers() {
       [this](const common::v1::EventEnvelope& envelope, const calls::v1::ApplicationSubmitted& e) {
         return OnApplicationSubmitted(envelope, e);
       });
+  kit_.On<calls::v1::ApplicationWithdrawn>(
+      [this](const common::v1::EventEnvelope& envelope, const calls::v1::ApplicationWithdrawn& e) {
+        return OnApplicationWithdrawn(envelope, e);
+      });
   kit_.On<reviews::v1::ProposalDecided>(
       [this](const common::v1::EventEnvelope& envelope, const reviews::v1::ProposalDecided& e) {
         return OnProposalDecided(envelope, e);
@@ -756,9 +760,31 @@ absl::Status InternationalService::OnApplicationSubmitted(
   auto parked = repo_->ParkedDecisions(event.application().application_id());
   if (!parked.ok()) return parked.status();
   for (const reviews::v1::ProposalDecided& decision : *parked) {
+    if (!DecidesSubmission(decision, event)) continue;  // decided an earlier, withdrawn submission
     auto applied = ApplyJstDecisionToFiled(rc, decision, {key.joint_proposal_id});
     if (!applied.ok()) return applied.status();
   }
+  return absl::OkStatus();
+}
+
+absl::Status InternationalService::OnApplicationWithdrawn(
+    const common::v1::EventEnvelope& envelope, const calls::v1::ApplicationWithdrawn& event) {
+  const runtime::RequestContext rc =
+      runtime::ContextOfEvent(envelope, kit_.clock().Now(), kService);
+  // Withdrawals of every call come here (the event does not say whether the
+  // call is joint): the joint call's proposals tell.
+  auto proposals = repo_->CallProposals(JointCallIdFor(event.call_id()));
+  if (!proposals.ok()) return proposals.status();
+  const v1::JointProposal* current = ProposalOfApplication(*proposals, event.application_id());
+  auto t = ApplyApplicationWithdrawn(current, event, EventContext(rc));
+  if (!t.ok()) return t.status();
+  if (!t->changed) return absl::OkStatus();
+  auto applied = bus::ApplyOnce(kit_.store(), envelope,
+                                repo_->ProposalCommit(rc, t->proposal, current->version(), {}));
+  if (!applied.ok()) return applied.status();
+  telemetry::LogInfo("JST application withdrawn from its joint proposal",
+                     {{"application_id", event.application_id()},
+                      {"joint_proposal_id", t->proposal.joint_proposal_id()}});
   return absl::OkStatus();
 }
 

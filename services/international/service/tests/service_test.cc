@@ -298,6 +298,66 @@ TEST_F(InternationalServiceTest, JstDecisionBeforeItsApplicationIsParkedThenAppl
   EXPECT_EQ(consumer->dead_lettered(), 0);
 }
 
+TEST_F(InternationalServiceTest, WithdrawnApplicationLeavesThePairingUntilResubmitted) {
+  Register(Anr());
+  const v1::JointCall call = ParallelCall();
+  CreateCall(call);
+  Publish("tane.calls.events", Submitted(), kApplicationId);
+  ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+  ASSERT_TRUE(PartnerFiles(call, PartnerProposalFor("JP-001")).ok());
+
+  // calls withdraws it (delivered twice), and an application of a call that
+  // is not joint is withdrawn too: neither may end in the dead-letter topic.
+  Publish("tane.calls.events", Withdrawn(Day(0) + absl::Hours(11)), kApplicationId, 2);
+  calls::v1::ApplicationWithdrawn elsewhere = Withdrawn(Day(0));
+  elsewhere.set_application_id("c3d4e5f6-0000-4000-8000-000000000001");
+  elsewhere.set_call_id(kOtherCallId);
+  Publish("tane.calls.events", elsewhere, elsewhere.application_id());
+  const bus::Consumer* consumer = kit_->consumer();
+  ASSERT_NE(consumer, nullptr);
+  ASSERT_TRUE(tane::testing::WaitFor(
+      [&] { return consumer->applied() + consumer->dead_lettered() >= 4; }, absl::Seconds(60)));
+  EXPECT_EQ(consumer->dead_lettered(), 0);
+  v1::GetJointProposalRequest get;
+  get.set_joint_call_id(call.joint_call_id());
+  get.set_joint_proposal_id("JP-001");
+  auto withdrawn = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.status();
+  EXPECT_EQ(withdrawn->state(), v1::JOINT_PROPOSAL_STATE_AWAITING_JST_PROPOSAL);
+  EXPECT_FALSE(withdrawn->has_jst());
+  EXPECT_EQ(withdrawn->withdrawn_jst().submission().application().application_id(),
+            kApplicationId);
+  EXPECT_EQ(withdrawn->version(), 3);  // JST filed, matched, withdrawn (once)
+  v1::GetMatchingReportRequest report_request;
+  report_request.set_joint_call_id(call.joint_call_id());
+  auto report = Call(&Stub::GetMatchingReport, Officer(), report_request);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->matched(), 0);
+  EXPECT_EQ(report->partner_only(), 1);
+  v1::ListPartnerJointProposalsRequest partner_list;
+  partner_list.set_joint_call_id(call.joint_call_id());
+  auto seen = Call(&Stub::ListPartnerJointProposals, PartnerOf("ANR"), partner_list);
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  ASSERT_EQ(seen->joint_proposals_size(), 1);
+  EXPECT_FALSE(seen->joint_proposals(0).has_jst());
+
+  // Submitted again: filed and matched anew.
+  calls::v1::ApplicationSubmitted resubmitted = Submitted();
+  *resubmitted.mutable_application()->mutable_submitted_at() = Ts(Day(1));
+  Publish("tane.calls.events", resubmitted, kApplicationId);
+  ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+  auto restored = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->state(), v1::JOINT_PROPOSAL_STATE_AWAITING_DECISIONS);
+  EXPECT_FALSE(restored->has_withdrawn_jst());
+  EXPECT_EQ(restored->version(), 4);
+  tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.international.events");
+  ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
+    return reader.OfType("tane.international.v1.JointProposalMatched").size() >= 2;
+  }));
+  EXPECT_EQ(reader.OfType("tane.international.v1.JointProposalMatched").size(), 2u);
+}
+
 TEST_F(InternationalServiceTest, PartnersSeeOnlyTheirOwnCallsAndAgency) {
   Register(Anr());
   Register(Nsf());

@@ -45,10 +45,17 @@ class InternationalService final : public v1::InternationalService::Service {
   void RegisterEventHandlers();
 
   /// ApplicationSubmitted of a call with a partner agency files the JST side
-  /// and applies the JST decisions parked for it; others are ignored.
+  /// and applies the JST decisions parked for it (those not older than the
+  /// submission, see DecidesSubmission); others are ignored.
   /// Idempotent (bus::ApplyOnce; parked decisions are idempotent by content).
   absl::Status OnApplicationSubmitted(const common::v1::EventEnvelope& envelope,
                                       const calls::v1::ApplicationSubmitted& event);
+  /// ApplicationWithdrawn of an application filed here takes its JST side
+  /// out of the pairing (ApplyApplicationWithdrawn); a later
+  /// ApplicationSubmitted files it again. Others are ignored. Idempotent.
+  /// FAILED_PRECONDITION (dead-lettered) after the joint decision.
+  absl::Status OnApplicationWithdrawn(const common::v1::EventEnvelope& envelope,
+                                      const calls::v1::ApplicationWithdrawn& event);
   /// ProposalDecided with joint_call set is the JST decision; others are
   /// ignored. A contradicting decision is flagged and the event counts as
   /// handled. A decision whose application is not filed yet (calls' event
