@@ -1,5 +1,6 @@
 #include "repository.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "tane/international/audit.h"
@@ -18,6 +19,12 @@ std::string CallReferencesKey(const std::string& id) { return "idx:jc-refs:" + i
 std::string AuditRecordKey(const std::string& id) { return "audit:" + id; }
 std::string ParkedDecisionsKey(const std::string& application_id) {
   return "idx:parked-jst:" + application_id;
+}
+
+std::string ImportRowsKey(const v1::ImportPartnerDataRequest& request) {
+  return absl::StrCat("idx:import-rows:", request.joint_call_id(), ":",
+                      Sha256Hex(request.content()), ":", static_cast<int>(request.format()), ":",
+                      static_cast<int>(request.kind()));
 }
 
 absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
@@ -174,6 +181,33 @@ store::Commit Repository::ProposalCommit(const runtime::RequestContext& rc,
     c.index_ops.push_back(store::IndexAdd(CallReferencesKey(p.joint_call_id()),
                                           Sha256Hex(p.partner().proposal().partner_reference_id()),
                                           p.joint_proposal_id()));
+  }
+  return c;
+}
+
+absl::StatusOr<std::set<int>> Repository::AppliedImportLines(
+    const v1::ImportPartnerDataRequest& request) {
+  auto fields = kit_.index().Fields(ImportRowsKey(request));
+  if (!fields.ok()) return fields.status();
+  std::set<int> lines;
+  for (const auto& [line, joint_proposal_id] : *fields) {
+    int n = 0;
+    if (!absl::SimpleAtoi(line, &n)) {
+      return absl::InternalError(absl::StrCat("stored import row \"", line, "\" is not a line"));
+    }
+    lines.insert(n);
+  }
+  return lines;
+}
+
+store::Commit Repository::ImportCommit(const runtime::RequestContext& rc,
+                                       const v1::ImportPartnerDataRequest& request,
+                                       const ProposalWrite& write) {
+  store::Commit c = ProposalCommit(rc, write.proposal, write.expected_version, write.events);
+  const std::string key = ImportRowsKey(request);
+  for (int line : write.lines) {
+    c.index_ops.push_back({store::IndexOp::Kind::kHashSet, key, absl::StrCat(line),
+                           write.proposal.joint_proposal_id()});
   }
   return c;
 }

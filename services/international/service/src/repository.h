@@ -16,15 +16,21 @@
 //                                    reviews' ProposalDecided that came before
 //                                    its ApplicationSubmitted (kept after use)
 //   idx:parked-jst:<application id>  "<parked time>|<decision id>"
+//   idx:import-rows:<joint call>:<file sha256>:<format>:<kind>
+//                                    hash: file line -> joint proposal id, the
+//                                    rows of a file applied (by the proposal's
+//                                    own commit), so a retry skips them
 //   audit:<audit id>                 AuditRecord (in the shard of the audit id)
 //   idx:audit, idx:audit-call:<joint call>, idx:audit-agency:<code>
 //                                    "<time>|<audit id>"
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tane/international/batch.h"
 #include "tane/international/proposal.h"
 #include "tane/international/v1/international.pb.h"
 #include "tane/international/v1/state.pb.h"
@@ -71,6 +77,12 @@ class Repository final {
   store::Commit JointCallCommit(const v1::JointCall& call);
   store::Commit ProposalCommit(const runtime::RequestContext& rc, const v1::JointProposal& proposal,
                                int64_t expected_version, const std::vector<Event>& events);
+  /// The lines of the file `request` imports that an earlier import applied.
+  absl::StatusOr<std::set<int>> AppliedImportLines(const v1::ImportPartnerDataRequest& request);
+  /// ProposalCommit of one import write, recording its lines as applied.
+  store::Commit ImportCommit(const runtime::RequestContext& rc,
+                             const v1::ImportPartnerDataRequest& request,
+                             const ProposalWrite& write);
   /// Parks a JST decision (new: expected version 0) until its application is filed.
   store::Commit ParkedDecisionCommit(const runtime::RequestContext& rc,
                                      const reviews::v1::ProposalDecided& decision);

@@ -625,22 +625,27 @@ grpc::Status InternationalService::ImportPartnerData(grpc::ServerContext* contex
               for (int attempt = 0; attempt < kImportAttempts; ++attempt) {
                 auto proposals = repo_->CallProposals(ca->call.joint_call_id());
                 if (!proposals.ok()) return proposals.status();
+                // Rows of this file an interrupted (or earlier) run applied:
+                // their effect is in the proposals, so they are not applied again.
+                auto applied_lines = repo_->AppliedImportLines(*request);
+                if (!applied_lines.ok()) return applied_lines.status();
+                // The whole file is validated here; writes exist only for a
+                // report that commits, so a bad row never leaves a part written.
                 auto outcome = international::ImportPartnerData(
-                    ca->call, ca->agency, ProposalBook(*proposals), *request, ctx);
+                    ca->call, ca->agency, ProposalBook(*proposals), *request, ctx, *applied_lines);
                 if (!outcome.ok()) return outcome.status();
+                // One commit per proposal, each recording its rows as applied.
                 absl::Status written;
                 for (const ProposalWrite& w : outcome->writes) {
-                  auto committed = kit_.store().Commit(
-                      repo_->ProposalCommit(rc, w.proposal, w.expected_version, w.events));
+                  auto committed = kit_.store().Commit(repo_->ImportCommit(rc, *request, w));
                   if (!committed.ok()) {
                     written = committed.status();
                     break;
                   }
                 }
                 if (absl::IsAborted(written)) {
-                  last_conflict =
-                      written;  // a concurrent change: the rows already written are now unchanged
-                  continue;
+                  last_conflict = written;  // a concurrent change: computed again, rows written
+                  continue;                 // by this attempt are then skipped
                 }
                 if (!written.ok()) return written;
                 runtime::Mutation<v1::ImportReport> m;

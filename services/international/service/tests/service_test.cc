@@ -298,6 +298,52 @@ TEST_F(InternationalServiceTest, JstDecisionBeforeItsApplicationIsParkedThenAppl
   EXPECT_EQ(consumer->dead_lettered(), 0);
 }
 
+TEST_F(InternationalServiceTest, RetriedImportAppliesEachRowOnce) {
+  Register(Anr());
+  const v1::JointCall call = ParallelCall();
+  CreateCall(call);
+  Publish("tane.calls.events", Submitted(), kApplicationId);
+  ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+
+  // The file revises JP-001 in a later row.
+  const std::string file =
+      "joint_proposal_id,partner_reference_id,title_en,title_local,pi_name,institution_name,"
+      "institution_country,requested_currency,requested_amount\r\n"
+      "JP-001,ANR-1,Heat,,Marie Curie,CNRS,FR,EUR,250000\r\n"
+      "JP-002,ANR-2,Light,,Pierre Curie,ENS,FR,EUR,150000\r\n"
+      "JP-001,ANR-1,Heat (revised),,Marie Curie,CNRS,FR,EUR,260000\r\n";
+  v1::ImportPartnerDataRequest r;
+  r.set_joint_call_id(call.joint_call_id());
+  r.set_format(v1::BATCH_FORMAT_CSV);
+  r.set_kind(v1::IMPORT_KIND_PARTNER_PROPOSALS);
+  r.set_content(file);
+  r.set_idempotency_key("upload-1");
+  auto first = Call(&Stub::ImportPartnerData, PartnerOf("ANR"), r);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->committed());
+  EXPECT_EQ(first->applied(), 3);
+
+  // The partner did not get the answer and sends the batch again under a new
+  // key: no row is applied a second time.
+  r.set_idempotency_key("upload-1-retry");
+  auto retried = Call(&Stub::ImportPartnerData, PartnerOf("ANR"), r);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_TRUE(retried->committed());
+  EXPECT_EQ(retried->applied(), 0) << retried->DebugString();
+  EXPECT_EQ(retried->unchanged(), 3);
+  v1::GetJointProposalRequest get;
+  get.set_joint_call_id(call.joint_call_id());
+  get.set_joint_proposal_id("JP-001");
+  auto jp = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(jp.ok()) << jp.status();
+  EXPECT_EQ(jp->version(), 2);  // JST filed, then the file's one write
+  EXPECT_EQ(jp->partner().proposal().title_en(), "Heat (revised)");
+  get.set_joint_proposal_id("JP-002");
+  auto other = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->version(), 1);
+}
+
 TEST_F(InternationalServiceTest, WithdrawnApplicationLeavesThePairingUntilResubmitted) {
   Register(Anr());
   const v1::JointCall call = ParallelCall();
