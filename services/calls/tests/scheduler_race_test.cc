@@ -81,7 +81,7 @@ class SchedulerRaceTest : public ::testing::Test {
       v1::Call call;
       ASSERT_TRUE(env_->replica(0).stub().GetCall(As(Operator()).get(), get, &call).ok());
       EXPECT_EQ(call.state(), v1::CALL_STATE_CLOSED);
-      EXPECT_EQ(call.version(), 3) << "created, published, closed: one close commit";
+      EXPECT_EQ(call.version(), 4) << "created, published, closing, closed: one close begun and finished";
     }
   }
 

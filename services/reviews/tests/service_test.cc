@@ -10,14 +10,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <latch>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "tane/bus/envelope.h"
 #include "tane/calls/catalog.h"
 #include "tane/core/time.h"
 #include "tane/reviews/cases.h"
+#include "tane/reviews/reviewer.h"
 #include "tane/runtime/identity.h"
 #include "tane/testing/fixtures.h"
 #include "tane/testing/topics.h"
@@ -149,6 +152,46 @@ class ReviewsServiceTest : public ::testing::Test {
     e.mutable_review_model()->add_stages(calls::v1::REVIEW_STAGE_DOCUMENT);
     e.mutable_review_model()->set_reviewers_per_proposal(2);
     return bus::NewEvent(e, "application", app_id, "applicant:applicant-" + app_id, "", Jst(2017, 6, 1));
+  }
+
+  /// Submitted(app_id) as version `version` of the application at the calls
+  /// service (snapshot and envelope), its title naming the version.
+  static EventEnvelope SubmittedVersion(const std::string& app_id, int64_t version,
+                                        const std::string& pi_institution = "inst-kyoto") {
+    EventEnvelope e = Submitted(app_id, pi_institution);
+    calls::v1::ApplicationSubmitted p;
+    EXPECT_TRUE(bus::UnpackPayload(e, &p));
+    p.mutable_application()->set_version(version);
+    p.mutable_application()->set_title_ja(absl::StrCat("細胞外微粒子の機能解明 ", app_id, " 第", version, "版"));
+    *p.mutable_application()->mutable_submitted_at() = ToTimestamp(Jst(2017, 5, 1) + absl::Hours(version));
+    e.mutable_payload()->PackFrom(p);
+    e.set_aggregate_version(version);
+    return e;
+  }
+
+  /// ApplicationWithdrawn of `app_id` as version `version` of the application.
+  static EventEnvelope WithdrawnVersion(const std::string& app_id, int64_t version) {
+    calls::v1::ApplicationWithdrawn w;
+    w.set_application_id(app_id);
+    w.set_call_id(kCall);
+    w.set_was_submitted(true);
+    w.set_reason("修正のため取り下げ");
+    *w.mutable_withdrawn_at() = ToTimestamp(Jst(2017, 5, 1) + absl::Hours(version));
+    EventEnvelope e = bus::NewEvent(w, "application", app_id, "applicant:applicant-" + app_id, "",
+                                    Jst(2017, 5, 1) + absl::Hours(version));
+    e.set_aggregate_version(version);
+    return e;
+  }
+
+  static calls::v1::ApplicationSubmitted SubmittedPayload(const EventEnvelope& e) {
+    calls::v1::ApplicationSubmitted p;
+    EXPECT_TRUE(bus::UnpackPayload(e, &p));
+    return p;
+  }
+  static calls::v1::ApplicationWithdrawn WithdrawnPayload(const EventEnvelope& e) {
+    calls::v1::ApplicationWithdrawn p;
+    EXPECT_TRUE(bus::UnpackPayload(e, &p));
+    return p;
   }
 
   static EventEnvelope Closed(int64_t count) {
@@ -454,6 +497,240 @@ TEST_F(ReviewsServiceTest, WithdrawnApplicationDropsItsCase) {
   }));
   EXPECT_TRUE(ReviewersOf(*GetCase("A1")).empty());
   EXPECT_EQ(GetCase("A1", ReviewerIdentity("a")).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ReviewsServiceTest, LatestSubmissionWinsAndTheCallIsAssignedWithWhatWasSubmittedAtClose) {
+  for (const char* n : {"a", "b", "c"}) AddReviewer(n, std::string("inst-") + n);
+  // A1: submitted, withdrawn, submitted again. A2: a newer version replaces
+  // the first. A3: submitted, then withdrawn for good (not counted at close).
+  const EventEnvelope a2_first = SubmittedVersion("A2", 2, "inst-tohoku");
+  const EventEnvelope a2_second = SubmittedVersion("A2", 3, "inst-tohoku");
+  Publish({SubmittedVersion("A1", 2), WithdrawnVersion("A1", 3), SubmittedVersion("A1", 4), a2_first, a2_second,
+           SubmittedVersion("A3", 2, "inst-osaka"), WithdrawnVersion("A3", 3)});
+  ASSERT_TRUE(testing::WaitFor([&] {
+    auto a1 = GetCase("A1");
+    auto a2 = GetCase("A2");
+    auto a3 = GetCase("A3");
+    return a1.ok() && a1->application_version() == 4 && a2.ok() && a2->application_version() == 3 && a3.ok() &&
+           a3->state() == v1::CASE_STATE_WITHDRAWN;
+  })) << "every application's last event applied";
+  auto a1 = GetCase("A1");
+  ASSERT_TRUE(a1.ok()) << a1.status();
+  EXPECT_EQ(a1->state(), v1::CASE_STATE_IN_REVIEW);
+  EXPECT_EQ(a1->application().title_ja(), "細胞外微粒子の機能解明 A1 第4版");
+  EXPECT_FALSE(a1->has_withdrawn_at());
+  auto a2 = GetCase("A2");
+  ASSERT_TRUE(a2.ok()) << a2.status();
+  EXPECT_EQ(a2->application().title_ja(), "細胞外微粒子の機能解明 A2 第3版");
+
+  // Redeliveries change nothing: the same event again, an older version under
+  // a new event id (a replay), a stale withdrawal.
+  EventEnvelope replay = a2_first;
+  replay.set_event_id("replayed-a2-v2");
+  EventEnvelope stale_withdrawal = WithdrawnVersion("A1", 3);
+  ASSERT_TRUE(service_->OnApplicationSubmitted(a2_second, SubmittedPayload(a2_second)).ok());
+  ASSERT_TRUE(service_->OnApplicationSubmitted(replay, SubmittedPayload(replay)).ok());
+  ASSERT_TRUE(service_->OnApplicationWithdrawn(stale_withdrawal, WithdrawnPayload(stale_withdrawal)).ok());
+  EXPECT_EQ(GetCase("A1")->SerializeAsString(), a1->SerializeAsString());
+  EXPECT_EQ(GetCase("A2")->SerializeAsString(), a2->SerializeAsString());
+
+  // Two applications were SUBMITTED at closing: A1 and A2.
+  Publish({Closed(2)});
+  WaitForAssignments(2);
+  std::map<std::string, int> solved;
+  for (const auto& a : Payloads<v1::ReviewersAssigned>()) {
+    EXPECT_EQ(a.cause(), v1::ASSIGNMENT_CHANGE_KIND_SOLVED);
+    EXPECT_EQ(a.reviewers_size(), 2);
+    ++solved[a.application_id()];
+  }
+  EXPECT_EQ(solved, (std::map<std::string, int>{{"A1", 1}, {"A2", 1}}));
+  for (const char* app : {"A1", "A2"}) {
+    auto c = GetCase(app);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(ReviewersOf(*c).size(), 2u) << app;
+  }
+  EXPECT_TRUE(ReviewersOf(*GetCase("A3")).empty());
+  v1::GetCallReviewRequest r;
+  r.set_call_id(kCall);
+  v1::CallReview review;
+  ASSERT_TRUE(Call(&v1::ReviewsService::Stub::GetCallReview, r, &review).ok());
+  EXPECT_EQ(review.state(), v1::CALL_REVIEW_STATE_CLOSED);
+  EXPECT_EQ(review.expected_cases(), 2);
+}
+
+TEST_F(ReviewsServiceTest, ResubmissionArrivingAfterTheCloseIsAssignedInItsNewVersion) {
+  for (const char* n : {"a", "b", "c"}) AddReviewer(n, std::string("inst-") + n);
+  // CallClosed comes from another partition than A1's events: here it is
+  // applied while only A1's first version has arrived, so that version is
+  // assigned; the withdrawal and resubmission that preceded the close at the
+  // calls service arrive afterwards.
+  const EventEnvelope first = SubmittedVersion("A1", 2);
+  const EventEnvelope closed = Closed(1);
+  ASSERT_TRUE(service_->OnApplicationSubmitted(first, SubmittedPayload(first)).ok());
+  calls::v1::CallClosed close_payload;
+  ASSERT_TRUE(bus::UnpackPayload(closed, &close_payload));
+  ASSERT_TRUE(service_->OnCallClosed(closed, close_payload).ok());
+  auto assigned = GetCase("A1");
+  ASSERT_TRUE(assigned.ok()) << assigned.status();
+  ASSERT_EQ(ReviewersOf(*assigned).size(), 2u);
+
+  const EventEnvelope withdrawn = WithdrawnVersion("A1", 3);
+  ASSERT_TRUE(service_->OnApplicationWithdrawn(withdrawn, WithdrawnPayload(withdrawn)).ok());
+  EXPECT_EQ(GetCase("A1")->state(), v1::CASE_STATE_WITHDRAWN);
+  const EventEnvelope again = SubmittedVersion("A1", 4);
+  ASSERT_TRUE(service_->OnApplicationSubmitted(again, SubmittedPayload(again)).ok());
+  auto c = GetCase("A1");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->state(), v1::CASE_STATE_IN_REVIEW);
+  EXPECT_EQ(c->application_version(), 4);
+  EXPECT_EQ(c->application().title_ja(), "細胞外微粒子の機能解明 A1 第4版");
+  EXPECT_EQ(ReviewersOf(*c).size(), 2u) << "the new version is assigned again";
+  ASSERT_EQ(c->assignments_size(), 1);
+  EXPECT_FALSE(c->assignments(0).has_shortfall());
+}
+
+TEST_F(ReviewsServiceTest, SubjectsThatShareAPrefixResolveToTheirOwnReviewer) {
+  // "sub-r-10|…" sorts before "sub-r-1|…": a lookup that pages from the bare
+  // subject met r-10's entry first and found no one for r-1.
+  const std::string r10 = AddReviewer("r-10", "inst-a");
+  const std::string r1 = AddReviewer("r-1", "inst-b");
+  ASSERT_NE(r1, r10);
+  for (const auto& [name, id] : {std::pair{"r-1", r1}, std::pair{"r-10", r10}}) {
+    v1::Reviewer me;
+    grpc::Status s = Call(&v1::ReviewsService::Stub::GetMyReviewerProfile, v1::GetMyReviewerProfileRequest(), &me,
+                          ReviewerIdentity(name));
+    ASSERT_TRUE(s.ok()) << name << ": " << s.error_message();
+    EXPECT_EQ(me.reviewer_id(), id) << name;
+  }
+  v1::CreateReviewerRequest again;
+  again.mutable_reviewer()->set_subject("sub-r-1");
+  again.mutable_reviewer()->set_name_ja("審査 二重登録");
+  again.mutable_reviewer()->add_review_sections("S1");
+  again.mutable_reviewer()->set_max_load_per_call(10);
+  again.set_idempotency_key("create-r-1-again");
+  v1::Reviewer out;
+  EXPECT_EQ(Call(&v1::ReviewsService::Stub::CreateReviewer, again, &out, kOperator).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(ReviewsServiceTest, ConcurrentRegistrationsOfOneSubjectLetExactlyOneSucceed) {
+  constexpr int kRounds = 12;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string subject = absl::StrCat("sub-twin-", round);
+    std::latch start(2);
+    grpc::Status results[2];
+    v1::Reviewer created[2];
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 2; ++i) {
+      threads.emplace_back([&, i] {
+        v1::CreateReviewerRequest request;
+        request.mutable_reviewer()->set_subject(subject);
+        request.mutable_reviewer()->set_name_ja(absl::StrCat("審査 ", round, "-", i));
+        request.mutable_reviewer()->add_review_sections("S1");
+        request.mutable_reviewer()->set_max_load_per_call(10);
+        request.set_idempotency_key(absl::StrCat("twin-", round, "-", i));
+        start.arrive_and_wait();
+        results[i] = Call(&v1::ReviewsService::Stub::CreateReviewer, request, &created[i], kOperator);
+      });
+    }
+    for (auto& t : threads) t.join();
+    const int ok = results[0].ok() + results[1].ok();
+    ASSERT_EQ(ok, 1) << "round " << round << ": " << results[0].error_message() << " / "
+                     << results[1].error_message();
+    const int winner = results[0].ok() ? 0 : 1;
+    EXPECT_EQ(results[1 - winner].error_code(), grpc::StatusCode::ALREADY_EXISTS) << results[1 - winner].error_message();
+    v1::Reviewer me;
+    ASSERT_TRUE(Call(&v1::ReviewsService::Stub::GetMyReviewerProfile, v1::GetMyReviewerProfileRequest(), &me,
+                     {.subject = subject, .role = "reviewer", .agency = ""})
+                    .ok());
+    EXPECT_EQ(me.reviewer_id(), created[winner].reviewer_id());
+  }
+  v1::ListReviewersRequest list;
+  list.set_page_size(100);
+  v1::ListReviewersResponse all;
+  ASSERT_TRUE(Call(&v1::ReviewsService::Stub::ListReviewers, list, &all, kOperator).ok());
+  EXPECT_EQ(all.reviewers_size(), kRounds) << "no second record for any subject";
+}
+
+TEST_F(ReviewsServiceTest, ASubjectGivenUpCanBeTakenAndOneTakenCannot) {
+  const std::string a = AddReviewer("a", "inst-a");
+  const std::string b = AddReviewer("b", "inst-b");
+  auto move = [&](const std::string& id, const std::string& subject, const std::string& key) {
+    v1::UpdateReviewerRequest request;
+    request.mutable_reviewer()->set_reviewer_id(id);
+    request.mutable_reviewer()->set_subject(subject);
+    request.mutable_update_mask()->add_paths("subject");
+    request.set_idempotency_key(key);
+    v1::Reviewer out;
+    return Call(&v1::ReviewsService::Stub::UpdateReviewer, request, &out, kOperator).error_code();
+  };
+  EXPECT_EQ(move(b, "sub-a", "b-takes-a"), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(move(a, "sub-a2", "a-moves"), grpc::StatusCode::OK);
+  EXPECT_EQ(move(b, "sub-a", "b-takes-a-now"), grpc::StatusCode::OK) << "a gave sub-a up";
+  EXPECT_EQ(move(a, "sub-a", "a-back"), grpc::StatusCode::ALREADY_EXISTS);
+  v1::Reviewer me;
+  ASSERT_TRUE(Call(&v1::ReviewsService::Stub::GetMyReviewerProfile, v1::GetMyReviewerProfileRequest(), &me,
+                   ReviewerIdentity("a"))
+                  .ok());
+  EXPECT_EQ(me.reviewer_id(), b);
+  ASSERT_TRUE(Call(&v1::ReviewsService::Stub::GetMyReviewerProfile, v1::GetMyReviewerProfileRequest(), &me,
+                   ReviewerIdentity("a2"))
+                  .ok());
+  EXPECT_EQ(me.reviewer_id(), a);
+}
+
+TEST_F(ReviewsServiceTest, RecusalAfterAProfileChangeCompletesFromItsEventWhenTheProcessStopsFirst) {
+  const std::string recused = OneCaseAssigned();
+  ASSERT_FALSE(recused.empty());
+  const std::string name = NameOf(recused);
+  auto before = GetCase("A1");
+  ASSERT_TRUE(before.ok());
+  // The reviewer moved to the PI's institution. The profile commit lands and
+  // the process stops before the recusal that follows it: commit exactly
+  // what UpdateReviewer commits, and nothing else.
+  ReviewsStorage storage(*kit_);
+  auto loaded = storage.LoadReviewer(recused);
+  ASSERT_TRUE(loaded.ok() && loaded->exists());
+  v1::Reviewer patch;
+  *patch.mutable_affiliations() = loaded->value.affiliations();
+  patch.add_affiliations()->set_institution_id("inst-kyoto");
+  google::protobuf::FieldMask mask;
+  mask.add_paths("affiliations");
+  const runtime::RequestContext request{kOperator, "trace-move", clock_.Now()};
+  common::v1::Actor actor;
+  actor.set_subject(kOperator.subject);
+  actor.set_role(kOperator.role);
+  auto t = reviews::UpdateReviewer(loaded->value, patch, mask, Context{service_->RulesFor("crest"), actor, clock_.Now()});
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_TRUE(kit_->store().Commit(storage.ReviewerCommit(*loaded, t->reviewer, request)).ok());
+
+  // The outbox relay publishes ReviewerProfileChanged; the consumer recuses.
+  ASSERT_TRUE(testing::WaitFor([&] {
+    auto c = GetCase("A1");
+    if (!c.ok()) return false;
+    const auto now = ReviewersOf(*c);
+    return now.size() == 2 && std::count(now.begin(), now.end(), recused) == 0;
+  })) << "recused and refilled from the event";
+  auto after = GetCase("A1");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->assignment_history(after->assignment_history_size() - 1).kind(),
+            v1::ASSIGNMENT_CHANGE_KIND_AUTOMATIC_CONFLICT);
+  EXPECT_EQ(GetCase("A1", ReviewerIdentity(name)).status().code(), absl::StatusCode::kNotFound);
+  v1::ListMyReviewAssignmentsResponse mine;
+  ASSERT_TRUE(Call(&v1::ReviewsService::Stub::ListMyReviewAssignments, v1::ListMyReviewAssignmentsRequest(), &mine,
+                   ReviewerIdentity(name))
+                  .ok());
+  EXPECT_EQ(mine.assignments_size(), 0);
+
+  // A redelivery changes nothing.
+  ASSERT_TRUE(reader_->ReadUntil([&](const auto&) { return !Payloads<v1::ReviewerProfileChanged>().empty(); }));
+  const EventEnvelope event = reader_->OfType(v1::ReviewerProfileChanged::descriptor()->full_name()).front();
+  v1::ReviewerProfileChanged changed;
+  ASSERT_TRUE(bus::UnpackPayload(event, &changed));
+  EXPECT_EQ(changed.reviewer_id(), recused);
+  EXPECT_EQ(event.aggregate_type(), "reviewer");
+  ASSERT_TRUE(service_->OnReviewerProfileChanged(event, changed).ok());
+  EXPECT_EQ(GetCase("A1")->SerializeAsString(), after->SerializeAsString());
 }
 
 }  // namespace

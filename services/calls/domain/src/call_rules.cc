@@ -73,6 +73,10 @@ std::string_view CallStateName(v1::CallState state) {
       return "CLOSED";
     case v1::CALL_STATE_CANCELLED:
       return "CANCELLED";
+    case v1::CALL_STATE_CLOSING:
+      return "CLOSING";
+    case v1::CALL_STATE_CANCELLING:
+      return "CANCELLING";
     default:
       return "UNSPECIFIED";
   }
@@ -341,13 +345,22 @@ absl::StatusOr<v1::Call> PublishCall(const v1::Call& current, const Catalog& cat
   return out;
 }
 
-absl::StatusOr<ClosedCall> CloseCall(const v1::Call& current, absl::Time now) {
-  if (current.state() != v1::CALL_STATE_PUBLISHED) {
-    return WrongState(current, "closed", "PUBLISHED");
+absl::StatusOr<v1::Call> BeginClose(const v1::Call& current, absl::Time now) {
+  if (current.state() != v1::CALL_STATE_PUBLISHED) return WrongState(current, "closed", "PUBLISHED");
+  v1::Call out = current;
+  out.set_state(v1::CALL_STATE_CLOSING);
+  *out.mutable_closed_at() = ToTimestamp(now);
+  *out.mutable_update_time() = ToTimestamp(now);
+  return out;
+}
+
+absl::StatusOr<ClosedCall> FinishClose(const v1::Call& current, absl::Time now) {
+  if (current.state() != v1::CALL_STATE_CLOSING) {
+    return WrongState(current, "finished closing", "CLOSING");
   }
-  ClosedCall out{current, IsPastDeadline(current, now)};
+  ClosedCall out{current, IsValidTimestamp(current.closes_at()) && IsValidTimestamp(current.closed_at()) &&
+                              ToTime(current.closed_at()) >= ToTime(current.closes_at())};
   out.call.set_state(v1::CALL_STATE_CLOSED);
-  *out.call.mutable_closed_at() = ToTimestamp(now);
   *out.call.mutable_update_time() = ToTimestamp(now);
   return out;
 }
@@ -361,9 +374,22 @@ absl::StatusOr<v1::Call> CancelCall(const v1::Call& current, std::string_view re
   CheckText(violations, "reason", std::string(reason), /*multiline=*/true);
   if (!violations.empty()) return violations.ToStatus("invalid cancellation");
   v1::Call out = current;
-  out.set_state(v1::CALL_STATE_CANCELLED);
+  // A published call may have submissions landing in other shards: they
+  // must be stopped before it is CANCELLED.
+  out.set_state(current.state() == v1::CALL_STATE_PUBLISHED ? v1::CALL_STATE_CANCELLING
+                                                             : v1::CALL_STATE_CANCELLED);
   out.set_cancel_reason(std::string(reason));
   *out.mutable_cancelled_at() = ToTimestamp(now);
+  *out.mutable_update_time() = ToTimestamp(now);
+  return out;
+}
+
+absl::StatusOr<v1::Call> FinishCancel(const v1::Call& current, absl::Time now) {
+  if (current.state() != v1::CALL_STATE_CANCELLING) {
+    return WrongState(current, "finished cancelling", "CANCELLING");
+  }
+  v1::Call out = current;
+  out.set_state(v1::CALL_STATE_CANCELLED);
   *out.mutable_update_time() = ToTimestamp(now);
   return out;
 }

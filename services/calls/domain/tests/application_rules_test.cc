@@ -96,7 +96,8 @@ TEST(ApplicationRulesTest, LateSubmissionStillListsEveryOtherViolation) {
 }
 
 TEST(ApplicationRulesTest, ClosedOrDraftCallRefuses) {
-  for (auto state : {v1::CALL_STATE_DRAFT, v1::CALL_STATE_CLOSED, v1::CALL_STATE_CANCELLED}) {
+  for (auto state : {v1::CALL_STATE_DRAFT, v1::CALL_STATE_CLOSING, v1::CALL_STATE_CLOSED, v1::CALL_STATE_CANCELLING,
+                     v1::CALL_STATE_CANCELLED}) {
     v1::Call call = CrestCall();
     call.set_state(state);
     EXPECT_EQ(Submit(CrestApplication(), call).code(), absl::StatusCode::kFailedPrecondition);

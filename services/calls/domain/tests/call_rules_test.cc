@@ -174,64 +174,67 @@ TEST(CallRulesTest, PrepareNewCallFillsServerFields) {
 TEST(CallRulesTest, StateTransitions) {
   const absl::Time before_deadline = Jst(2017, 5, 1);
   const absl::Time after_deadline = Jst(2017, 6, 8);
+  using Act = std::function<absl::StatusOr<v1::Call>(const v1::Call&)>;
   struct Case {
     const char* name;
     v1::CallState from;
-    std::function<absl::Status(const v1::Call&)> act;
+    Act act;
     absl::StatusCode code;
     v1::CallState to;
   };
-  auto publish = [&](const v1::Call& c) {
-    return PublishCall(c, ShippedCatalog(), before_deadline).status();
+  const Act publish = [&](const v1::Call& c) { return PublishCall(c, ShippedCatalog(), before_deadline); };
+  const Act begin_close = [&](const v1::Call& c) { return BeginClose(c, after_deadline); };
+  const Act finish_close = [&](const v1::Call& c) -> absl::StatusOr<v1::Call> {
+    auto closed = FinishClose(c, after_deadline);
+    if (!closed.ok()) return closed.status();
+    return closed->call;
   };
-  auto close = [&](const v1::Call& c) { return CloseCall(c, after_deadline).status(); };
-  auto cancel = [&](const v1::Call& c) {
-    return CancelCall(c, "budget withdrawn", before_deadline).status();
-  };
+  const Act cancel = [&](const v1::Call& c) { return CancelCall(c, "budget withdrawn", before_deadline); };
+  const Act finish_cancel = [&](const v1::Call& c) { return FinishCancel(c, before_deadline); };
+  constexpr auto kOk = absl::StatusCode::kOk;
+  constexpr auto kRefused = absl::StatusCode::kFailedPrecondition;
   const Case cases[] = {
-      {"publish draft", v1::CALL_STATE_DRAFT, publish, absl::StatusCode::kOk,
-       v1::CALL_STATE_PUBLISHED},
-      {"publish published",
-       v1::CALL_STATE_PUBLISHED,
-       publish,
-       absl::StatusCode::kFailedPrecondition,
-       {}},
-      {"publish closed", v1::CALL_STATE_CLOSED, publish, absl::StatusCode::kFailedPrecondition, {}},
-      {"publish cancelled",
-       v1::CALL_STATE_CANCELLED,
-       publish,
-       absl::StatusCode::kFailedPrecondition,
-       {}},
-      {"close published", v1::CALL_STATE_PUBLISHED, close, absl::StatusCode::kOk,
-       v1::CALL_STATE_CLOSED},
-      {"close draft", v1::CALL_STATE_DRAFT, close, absl::StatusCode::kFailedPrecondition, {}},
-      {"close closed", v1::CALL_STATE_CLOSED, close, absl::StatusCode::kFailedPrecondition, {}},
-      {"cancel draft", v1::CALL_STATE_DRAFT, cancel, absl::StatusCode::kOk,
-       v1::CALL_STATE_CANCELLED},
-      {"cancel published", v1::CALL_STATE_PUBLISHED, cancel, absl::StatusCode::kOk,
-       v1::CALL_STATE_CANCELLED},
-      {"cancel closed", v1::CALL_STATE_CLOSED, cancel, absl::StatusCode::kFailedPrecondition, {}},
-      {"cancel cancelled",
-       v1::CALL_STATE_CANCELLED,
-       cancel,
-       absl::StatusCode::kFailedPrecondition,
-       {}},
+      {"publish draft", v1::CALL_STATE_DRAFT, publish, kOk, v1::CALL_STATE_PUBLISHED},
+      {"publish published", v1::CALL_STATE_PUBLISHED, publish, kRefused, {}},
+      {"publish closing", v1::CALL_STATE_CLOSING, publish, kRefused, {}},
+      {"publish closed", v1::CALL_STATE_CLOSED, publish, kRefused, {}},
+      {"publish cancelled", v1::CALL_STATE_CANCELLED, publish, kRefused, {}},
+      {"begin close published", v1::CALL_STATE_PUBLISHED, begin_close, kOk, v1::CALL_STATE_CLOSING},
+      {"begin close draft", v1::CALL_STATE_DRAFT, begin_close, kRefused, {}},
+      {"begin close closing", v1::CALL_STATE_CLOSING, begin_close, kRefused, {}},
+      {"begin close closed", v1::CALL_STATE_CLOSED, begin_close, kRefused, {}},
+      {"begin close cancelling", v1::CALL_STATE_CANCELLING, begin_close, kRefused, {}},
+      {"finish close closing", v1::CALL_STATE_CLOSING, finish_close, kOk, v1::CALL_STATE_CLOSED},
+      {"finish close published", v1::CALL_STATE_PUBLISHED, finish_close, kRefused, {}},
+      {"finish close closed", v1::CALL_STATE_CLOSED, finish_close, kRefused, {}},
+      {"finish close cancelling", v1::CALL_STATE_CANCELLING, finish_close, kRefused, {}},
+      {"cancel draft", v1::CALL_STATE_DRAFT, cancel, kOk, v1::CALL_STATE_CANCELLED},
+      {"cancel published", v1::CALL_STATE_PUBLISHED, cancel, kOk, v1::CALL_STATE_CANCELLING},
+      {"cancel closing", v1::CALL_STATE_CLOSING, cancel, kRefused, {}},
+      {"cancel closed", v1::CALL_STATE_CLOSED, cancel, kRefused, {}},
+      {"cancel cancelling", v1::CALL_STATE_CANCELLING, cancel, kRefused, {}},
+      {"cancel cancelled", v1::CALL_STATE_CANCELLED, cancel, kRefused, {}},
+      {"finish cancel cancelling", v1::CALL_STATE_CANCELLING, finish_cancel, kOk, v1::CALL_STATE_CANCELLED},
+      {"finish cancel published", v1::CALL_STATE_PUBLISHED, finish_cancel, kRefused, {}},
+      {"finish cancel closing", v1::CALL_STATE_CLOSING, finish_cancel, kRefused, {}},
+      {"finish cancel cancelled", v1::CALL_STATE_CANCELLED, finish_cancel, kRefused, {}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     v1::Call call = CrestCall();
     call.set_state(c.from);
-    EXPECT_EQ(c.act(call).code(), c.code) << c.act(call);
+    auto result = c.act(call);
+    EXPECT_EQ(result.status().code(), c.code) << result.status();
+    if (result.ok()) {
+      EXPECT_EQ(result->state(), c.to);
+      EXPECT_EQ(result->version(), call.version()) << "the store owns versions";
+    }
   }
   auto published = PublishCall(DraftCrestCall(), ShippedCatalog(), before_deadline);
   ASSERT_TRUE(published.ok());
   EXPECT_EQ(published->state(), v1::CALL_STATE_PUBLISHED);
   EXPECT_EQ(ToTime(published->published_at()), before_deadline);
   EXPECT_EQ(published->version(), 3) << "the store owns versions";
-
-  auto cancelled = CancelCall(CrestCall(), "budget withdrawn", before_deadline);
-  ASSERT_TRUE(cancelled.ok());
-  EXPECT_EQ(cancelled->cancel_reason(), "budget withdrawn");
 
   const absl::Status illegal = PublishCall(CrestCall(), ShippedCatalog(), before_deadline).status();
   EXPECT_THAT(std::string(illegal.message()),
@@ -244,15 +247,50 @@ TEST(CallRulesTest, CannotPublishAfterTheDeadline) {
   EXPECT_THAT(std::string(published.status().message()), HasSubstr("after its deadline"));
 }
 
-TEST(CallRulesTest, CloseReportsWhetherByDeadline) {
-  auto early = CloseCall(CrestCall(), Jst(2017, 6, 6, 23, 59, 59));
-  ASSERT_TRUE(early.ok());
-  EXPECT_FALSE(early->by_deadline);
-  auto at_deadline = CloseCall(CrestCall(), Jst(2017, 6, 7));
-  ASSERT_TRUE(at_deadline.ok());
-  EXPECT_TRUE(at_deadline->by_deadline);
-  EXPECT_EQ(at_deadline->call.state(), v1::CALL_STATE_CLOSED);
-  EXPECT_EQ(ToTime(at_deadline->call.closed_at()), Jst(2017, 6, 7));
+// By deadline or early is decided when the close begins, not when it
+// finishes: a close begun a second before the deadline and finished after it
+// (an interrupted one) is still early.
+TEST(CallRulesTest, CloseReportsWhetherByDeadlineAsBegun) {
+  struct Case {
+    const char* name;
+    absl::Time begun;
+    absl::Time finished;
+    bool by_deadline;
+  };
+  const Case cases[] = {
+      {"early", Jst(2017, 6, 6, 23, 59, 59), Jst(2017, 6, 6, 23, 59, 59), false},
+      {"early, finished after the deadline", Jst(2017, 6, 6, 23, 59, 59), Jst(2017, 6, 7, 0, 0, 5), false},
+      {"at the deadline", Jst(2017, 6, 7), Jst(2017, 6, 7), true},
+      {"after the deadline", Jst(2017, 6, 8), Jst(2017, 6, 8, 0, 1), true},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto closing = BeginClose(CrestCall(), c.begun);
+    ASSERT_TRUE(closing.ok()) << closing.status();
+    EXPECT_EQ(closing->state(), v1::CALL_STATE_CLOSING);
+    EXPECT_EQ(ToTime(closing->closed_at()), c.begun);
+    auto closed = FinishClose(*closing, c.finished);
+    ASSERT_TRUE(closed.ok()) << closed.status();
+    EXPECT_EQ(closed->by_deadline, c.by_deadline);
+    EXPECT_EQ(closed->call.state(), v1::CALL_STATE_CLOSED);
+    EXPECT_EQ(ToTime(closed->call.closed_at()), c.begun) << "closed when the close was decided";
+    EXPECT_EQ(ToTime(closed->call.update_time()), c.finished);
+  }
+}
+
+TEST(CallRulesTest, CancellingAPublishedCallKeepsItsReasonUntilCancelled) {
+  const absl::Time decided = Jst(2017, 5, 1);
+  auto cancelling = CancelCall(CrestCall(), "予算の取り下げ", decided);
+  ASSERT_TRUE(cancelling.ok()) << cancelling.status();
+  EXPECT_EQ(cancelling->state(), v1::CALL_STATE_CANCELLING);
+  EXPECT_FALSE(IsOpen(*cancelling, decided)) << "takes no submissions";
+  auto cancelled = FinishCancel(*cancelling, decided + absl::Seconds(3));
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->state(), v1::CALL_STATE_CANCELLED);
+  EXPECT_EQ(cancelled->cancel_reason(), "予算の取り下げ");
+  EXPECT_EQ(ToTime(cancelled->cancelled_at()), decided);
+  EXPECT_EQ(CallStateName(v1::CALL_STATE_CANCELLING), "CANCELLING");
+  EXPECT_EQ(CallStateName(v1::CALL_STATE_CLOSING), "CLOSING");
 }
 
 TEST(CallRulesTest, UpdateOnlyInDraft) {

@@ -34,7 +34,9 @@ TEST(EventsTest, ApplicationSubmittedCarriesSnapshotAndCallInfo) {
 }
 
 TEST(EventsTest, CallClosed) {
-  auto closed = CloseCall(CrestCall(), Jst(2017, 6, 7));
+  auto closing = BeginClose(CrestCall(), Jst(2017, 6, 7));
+  ASSERT_TRUE(closing.ok());
+  auto closed = FinishClose(*closing, Jst(2017, 6, 7, 0, 0, 1));
   ASSERT_TRUE(closed.ok());
   const v1::CallClosed event = CallClosedEvent(*closed, 42);
   EXPECT_EQ(event.call_id(), testing::kCallId);

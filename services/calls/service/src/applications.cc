@@ -137,6 +137,15 @@ absl::StatusOr<v1::Application> CallsService::SubmitApplication(const Ctx& ctx, 
         if (!call.ok()) return call.status();
         auto program = ProgramOf(call->value);
         if (!program.ok()) return program.status();
+        // Known race, left open: the effort check reads the commitments read
+        // model, and this commit writes only the application's shard. Two
+        // applications naming the same researcher, submitted concurrently (to
+        // different calls, say), can each pass without seeing the other and
+        // together exceed 100% effort. Serialising them would need one commit
+        // over every named researcher's commitments, which live in other
+        // shards (one Lua script touches one slot). It is left because the
+        // cross-application effort check is advisory in the agency's own
+        // process: e-Rad checks effort across all agencies' projects.
         auto view = commitments_.ViewFor(current->value, ctx.now);
         if (!view.ok()) return view.status();
         auto outcome = calls::SubmitApplication(current->value, call->value, **program, *view, ctx.now);

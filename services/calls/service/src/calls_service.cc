@@ -3,6 +3,8 @@
 #include "tane/calls/service/calls_service.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -34,8 +36,8 @@ int FiscalYearOr(int requested, absl::Time now) {
 
 }  // namespace
 
-CallsService::CallsService(runtime::ServiceKit& kit, const Catalog& catalog)
-    : kit_(kit), catalog_(catalog), commitments_(kit) {}
+CallsService::CallsService(runtime::ServiceKit& kit, const Catalog& catalog, CallsServiceOptions options)
+    : kit_(kit), catalog_(catalog), options_(std::move(options)), commitments_(kit) {}
 
 // ------------------------------------------------------------ gRPC handlers
 //
@@ -339,11 +341,7 @@ absl::StatusOr<v1::Call> CallsService::UpdateCall(const Ctx& ctx, const v1::Upda
         auto call = ApplyCallUpdate(current->value, r.call(), r.update_mask(), catalog_,
                                     area->exists() ? &area->value : nullptr, ctx.now);
         if (auto s = UnknownAreaOr(call.status(), area_id, *area); !s.ok()) return s;
-        Mutation<v1::Call> m;
-        m.response = *std::move(call);
-        m.commit = CommitOf(keys::kCall, id, current->version, m.response);
-        m.commit.index_ops = store::IndexDiff(keys::EntriesOf(current->value), keys::EntriesOf(m.response));
-        return m;
+        return CallMutation(*current, *std::move(call));
       });
   if (updated.ok()) tel::LogInfo("call updated", {{"call_id", id}, {"version", updated->version()}});
   return updated;
@@ -357,10 +355,7 @@ absl::StatusOr<v1::Call> CallsService::PublishCall(const Ctx& ctx, const v1::Pub
         if (!current.ok()) return current.status();
         auto call = calls::PublishCall(current->value, catalog_, ctx.now);
         if (!call.ok()) return call.status();
-        Mutation<v1::Call> m;
-        m.response = *std::move(call);
-        m.commit = CommitOf(keys::kCall, r.call_id(), current->version, m.response);
-        m.commit.index_ops = store::IndexDiff(keys::EntriesOf(current->value), keys::EntriesOf(m.response));
+        Mutation<v1::Call> m = CallMutation(*current, *std::move(call));
         m.commit.events.push_back(ctx.NewEvent(CallPublishedEvent(m.response), keys::kCall, r.call_id()));
         return m;
       });
@@ -371,83 +366,160 @@ absl::StatusOr<v1::Call> CallsService::PublishCall(const Ctx& ctx, const v1::Pub
   return published;
 }
 
-absl::Status CallsService::StopSubmissions(const std::string& call_id, const std::string& why) {
-  return kit_.index().RaiseFence(keys::CallFence(call_id), absl::StrCat("call ", call_id, " ", why));
-}
-
-absl::StatusOr<Mutation<v1::Call>> CallsService::CloseMutation(const Ctx& ctx,
-                                                               const runtime::Loaded<v1::Call>& current) {
-  auto closed = calls::CloseCall(current.value, ctx.now);
-  if (!closed.ok()) return closed.status();
-  const std::string& id = closed->call.call_id();
-  // From here on no submission lands in any shard, so the count is final.
-  if (auto s = StopSubmissions(id, "is closed and no longer accepts submissions"); !s.ok()) return s;
-  auto counts = kit_.index().Counters(keys::CallApplicationCounts(id));
-  if (!counts.ok()) return counts.status();
-  const int64_t submitted = (*counts)[std::string(ApplicationStateName(v1::APPLICATION_STATE_SUBMITTED))];
+Mutation<v1::Call> CallsService::CallMutation(const runtime::Loaded<v1::Call>& current, v1::Call next) {
   Mutation<v1::Call> m;
-  m.response = closed->call;
-  m.commit = CommitOf(keys::kCall, id, current.version, m.response);
+  m.response = std::move(next);
+  m.commit = CommitOf(keys::kCall, m.response.call_id(), current.version, m.response);
   m.commit.index_ops = store::IndexDiff(keys::EntriesOf(current.value), keys::EntriesOf(m.response));
-  m.commit.events.push_back(ctx.NewEvent(CallClosedEvent(*closed, submitted), keys::kCall, id));
   return m;
 }
 
-absl::StatusOr<v1::Call> CallsService::CloseCall(const Ctx& ctx, const v1::CloseCallRequest& r) {
-  if (auto s = impl::RequireField("call_id", r.call_id()); !s.ok()) return s;
-  auto closed = runtime::RunCommand<v1::Call>(kit_.store(), CommandOf(ctx, r.call_id(), r.idempotency_key(), r),
-                                              [&]() -> absl::StatusOr<Mutation<v1::Call>> {
-                                                auto current = LoadCallToChange(r.call_id(), r.version());
-                                                if (!current.ok()) return current.status();
-                                                return CloseMutation(ctx, *current);
-                                              });
-  if (closed.ok()) tel::LogInfo("call closed", {{"call_id", r.call_id()}, {"by", ctx.actor()}});
-  return closed;
-}
-
-absl::StatusOr<bool> CallsService::CloseIfDue(const std::string& call_id, absl::Time now) {
+runtime::RequestContext CallsService::SystemContext(absl::Time now) const {
   Ctx ctx;
   ctx.caller = {.subject = kit_.service(), .role = "system", .agency = ""};
   ctx.trace_id = tel::NewTraceId();
   ctx.now = now;
+  return ctx;
+}
+
+void CallsService::AfterStep(StopStep step, const std::string& call_id) const {
+  if (options_.after_step) options_.after_step(step, call_id);
+}
+
+// Stopping a call's submissions, step 1 (the intent) is the caller's: see
+// calls_service.h. Steps 2 and 3 are here, and run again on every attempt:
+// after a version conflict the call is reloaded, and whoever finished first
+// (another replica's scheduler, say) has left nothing to do.
+absl::StatusOr<CallsService::Stopped> CallsService::FinishStop(const Ctx& ctx, const std::string& call_id) {
+  runtime::CommandKey command;  // no idempotency key: after a version conflict it decides again
+  command.aggregate_id = call_id;
+  std::optional<v1::Call> settled;
+  auto finished = runtime::RunCommand<v1::Call>(kit_.store(), command, [&]() -> absl::StatusOr<Mutation<v1::Call>> {
+    auto current = LoadCall(call_id);
+    if (!current.ok()) return current.status();
+    const v1::CallState state = current->value.state();
+    if (state != v1::CALL_STATE_CLOSING && state != v1::CALL_STATE_CANCELLING) {
+      settled = current->value;
+      return absl::CancelledError("not stopping");
+    }
+    const bool closing = state == v1::CALL_STATE_CLOSING;
+    if (auto s = kit_.index().RaiseFence(
+            keys::CallFence(call_id),
+            absl::StrCat("call ", call_id, closing ? " is closed and no longer accepts submissions" : " was cancelled"));
+        !s.ok()) {
+      return s;
+    }
+    AfterStep(StopStep::kFenceRaised, call_id);
+    if (!closing) {
+      auto cancelled = FinishCancel(current->value, ctx.now);
+      if (!cancelled.ok()) return cancelled.status();
+      Mutation<v1::Call> m = CallMutation(*current, *std::move(cancelled));
+      m.commit.events.push_back(ctx.NewEvent(CallCancelledEvent(m.response), keys::kCall, call_id));
+      return m;
+    }
+    // The fence is up in every shard, so this count is final.
+    auto counts = kit_.index().Counters(keys::CallApplicationCounts(call_id));
+    if (!counts.ok()) return counts.status();
+    const int64_t submitted = (*counts)[std::string(ApplicationStateName(v1::APPLICATION_STATE_SUBMITTED))];
+    auto closed = FinishClose(current->value, ctx.now);
+    if (!closed.ok()) return closed.status();
+    Mutation<v1::Call> m = CallMutation(*current, closed->call);
+    m.commit.events.push_back(ctx.NewEvent(CallClosedEvent(*closed, submitted), keys::kCall, call_id));
+    return m;
+  });
+  if (settled) return Stopped{*std::move(settled), false};
+  if (!finished.ok()) return finished.status();
+  return Stopped{*std::move(finished), true};
+}
+
+absl::StatusOr<v1::Call> CallsService::CloseCall(const Ctx& ctx, const v1::CloseCallRequest& r) {
+  if (auto s = impl::RequireField("call_id", r.call_id()); !s.ok()) return s;
+  bool closing = false;  // an earlier request began the close: only the finish is left
+  auto begun = runtime::RunCommand<v1::Call>(
+      kit_.store(), CommandOf(ctx, r.call_id(), r.idempotency_key(), r), [&]() -> absl::StatusOr<Mutation<v1::Call>> {
+        auto current = LoadCallToChange(r.call_id(), r.version());
+        if (!current.ok()) return current.status();
+        closing = current->value.state() == v1::CALL_STATE_CLOSING;
+        if (closing) return absl::CancelledError("closing already");
+        auto next = BeginClose(current->value, ctx.now);
+        if (!next.ok()) return next.status();
+        return CallMutation(*current, *std::move(next));
+      });
+  if (!begun.ok() && !closing) return begun.status();
+  AfterStep(StopStep::kIntentCommitted, r.call_id());
+  auto closed = FinishStop(ctx, r.call_id());
+  if (!closed.ok()) return closed.status();
+  if (closed->by_this) tel::LogInfo("call closed", {{"call_id", r.call_id()}, {"by", ctx.actor()}});
+  return closed->call;
+}
+
+absl::StatusOr<bool> CallsService::CloseIfDue(const std::string& call_id, absl::Time now) {
+  const Ctx ctx = SystemContext(now);
   runtime::CommandKey command;  // no idempotency key: after a version conflict it decides again
   command.aggregate_id = call_id;
   bool due = false;
-  auto closed = runtime::RunCommand<v1::Call>(kit_.store(), command, [&]() -> absl::StatusOr<Mutation<v1::Call>> {
+  auto begun = runtime::RunCommand<v1::Call>(kit_.store(), command, [&]() -> absl::StatusOr<Mutation<v1::Call>> {
     auto current = runtime::LoadAggregate<v1::Call>(kit_.store(), keys::kCall, call_id);
     if (!current.ok()) return current.status();
     // Not due: not yet, or closed already (by another replica, say).
     due = current->exists() && IsPastDeadline(current->value, now);
     if (!due) return absl::CancelledError("not due");
-    return CloseMutation(ctx, *current);
+    auto next = BeginClose(current->value, now);
+    if (!next.ok()) return next.status();
+    return CallMutation(*current, *std::move(next));
   });
   if (!due) return false;
+  if (!begun.ok()) return begun.status();
+  AfterStep(StopStep::kIntentCommitted, call_id);
+  auto closed = FinishStop(ctx, call_id);
   if (!closed.ok()) return closed.status();
-  tel::ScopedTraceId trace(ctx.trace_id);
-  tel::LogInfo("call closed at its deadline",
-               {{"call_id", call_id}, {"closes_at", FormatJst(ToTime(closed->closes_at()))}});
-  return true;
+  if (closed->by_this) {
+    tel::ScopedTraceId trace(ctx.trace_id);
+    tel::LogInfo("call closed at its deadline",
+                 {{"call_id", call_id}, {"closes_at", FormatJst(ToTime(closed->call.closes_at()))}});
+  }
+  return closed->by_this;
+}
+
+absl::StatusOr<bool> CallsService::FinishIfStopping(const std::string& call_id, absl::Time now) {
+  const Ctx ctx = SystemContext(now);
+  auto stopped = FinishStop(ctx, call_id);
+  if (!stopped.ok()) return stopped.status();
+  if (stopped->by_this) {
+    tel::ScopedTraceId trace(ctx.trace_id);
+    tel::LogInfo("finished an interrupted close or cancellation",
+                 {{"call_id", call_id}, {"state", std::string(CallStateName(stopped->call.state()))}});
+  }
+  return stopped->by_this;
 }
 
 absl::StatusOr<v1::Call> CallsService::CancelCall(const Ctx& ctx, const v1::CancelCallRequest& r) {
   if (auto s = impl::RequireField("call_id", r.call_id()); !s.ok()) return s;
-  auto cancelled = runtime::RunCommand<v1::Call>(
+  bool cancelling = false;  // an earlier request began the cancellation: only the finish is left
+  auto begun = runtime::RunCommand<v1::Call>(
       kit_.store(), CommandOf(ctx, r.call_id(), r.idempotency_key(), r), [&]() -> absl::StatusOr<Mutation<v1::Call>> {
         auto current = LoadCallToChange(r.call_id(), r.version());
         if (!current.ok()) return current.status();
-        auto call = calls::CancelCall(current->value, r.reason(), ctx.now);
-        if (!call.ok()) return call.status();
-        if (current->value.state() == v1::CALL_STATE_PUBLISHED) {
-          if (auto s = StopSubmissions(r.call_id(), "was cancelled"); !s.ok()) return s;
+        cancelling = current->value.state() == v1::CALL_STATE_CANCELLING;
+        if (cancelling) return absl::CancelledError("cancelling already");
+        auto next = calls::CancelCall(current->value, r.reason(), ctx.now);
+        if (!next.ok()) return next.status();
+        Mutation<v1::Call> m = CallMutation(*current, *std::move(next));
+        // A DRAFT has no submissions to stop: it is CANCELLED at once.
+        if (m.response.state() == v1::CALL_STATE_CANCELLED) {
+          m.commit.events.push_back(ctx.NewEvent(CallCancelledEvent(m.response), keys::kCall, r.call_id()));
         }
-        Mutation<v1::Call> m;
-        m.response = *std::move(call);
-        m.commit = CommitOf(keys::kCall, r.call_id(), current->version, m.response);
-        m.commit.index_ops = store::IndexDiff(keys::EntriesOf(current->value), keys::EntriesOf(m.response));
-        m.commit.events.push_back(ctx.NewEvent(CallCancelledEvent(m.response), keys::kCall, r.call_id()));
         return m;
       });
-  if (cancelled.ok()) tel::LogInfo("call cancelled", {{"call_id", r.call_id()}, {"reason", r.reason()}});
+  if (!begun.ok() && !cancelling) return begun.status();
+  absl::StatusOr<v1::Call> cancelled = begun;
+  if (!begun.ok() || begun->state() == v1::CALL_STATE_CANCELLING) {
+    AfterStep(StopStep::kIntentCommitted, r.call_id());
+    auto stopped = FinishStop(ctx, r.call_id());
+    if (!stopped.ok()) return stopped.status();
+    cancelled = std::move(stopped->call);
+  }
+  tel::LogInfo("call cancelled", {{"call_id", r.call_id()}, {"reason", cancelled->cancel_reason()}});
   return cancelled;
 }
 

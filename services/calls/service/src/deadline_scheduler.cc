@@ -33,10 +33,27 @@ void DeadlineScheduler::Stop() {
 
 absl::StatusOr<int> DeadlineScheduler::CloseDueCalls() {
   const absl::Time now = kit_.clock().Now();
+  int closed = 0;
+  // First the closes and cancellations begun and not finished: few, and
+  // never due to anything but a failure, so all of them every tick.
+  std::string cursor;
+  do {
+    auto page = kit_.index().Page(keys::kStoppingCallsIndex, cursor, kPage);
+    if (!page.ok()) return page.status();
+    for (const std::string& member : page->members) {
+      const std::string call_id(store::IndexMemberId(member));
+      auto done = service_.FinishIfStopping(call_id, now);
+      if (!done.ok()) {
+        tel::LogWarn("finishing an interrupted close or cancellation failed",
+                     {{"call_id", call_id}, {"error", done.status()}});
+      } else if (*done) {
+        ++closed;
+      }
+    }
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
   // Members are "<closes_at>|<call_id>": a call is due when its closes_at <= now.
   const std::string due_until = store::SortKeyOfTime(now);
-  int closed = 0;
-  std::string cursor;
   for (;;) {
     auto page = kit_.index().Page(keys::kPublishedCallsIndex, cursor, kPage);
     if (!page.ok()) return page.status();

@@ -35,6 +35,9 @@ std::vector<store::IndexEntry> EntriesOf(const v1::Call& call) {
   const std::string closes = store::SortKeyOfTime(ToTime(call.closes_at()));
   std::vector<store::IndexEntry> entries = {{kCallsIndex, closes, call.call_id()}};
   if (call.state() == v1::CALL_STATE_PUBLISHED) entries.push_back({kPublishedCallsIndex, closes, call.call_id()});
+  if (call.state() == v1::CALL_STATE_CLOSING || call.state() == v1::CALL_STATE_CANCELLING) {
+    entries.push_back({kStoppingCallsIndex, closes, call.call_id()});
+  }
   return entries;
 }
 

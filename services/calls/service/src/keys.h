@@ -23,6 +23,9 @@ inline constexpr char kAreasIndex[] = "idx:areas";                     // create
 std::string AreasOfGoalIndex(const std::string& goal_id);              // create_time
 inline constexpr char kCallsIndex[] = "idx:calls";                     // closes_at
 inline constexpr char kPublishedCallsIndex[] = "idx:calls:published";  // closes_at
+// CLOSING and CANCELLING calls: closes and cancellations begun and not yet
+// finished (the scheduler finishes them).
+inline constexpr char kStoppingCallsIndex[] = "idx:calls:stopping";  // closes_at
 std::string CallApplicationsIndex(const std::string& call_id);         // submitted_at, else create_time
 std::string CallApplicationsInStateIndex(const std::string& call_id, v1::ApplicationState state);
 std::string CallApplicationsOfPiIndex(const std::string& call_id, const std::string& researcher_id);
@@ -42,8 +45,8 @@ inline constexpr char kProjectFieldPrefix[] = "project:";
 // String: ProjectRecord, in the project's shard.
 std::string ProjectRecordKey(const std::string& project_id);
 
-// Fence raised in every shard when a call stops taking submissions (closed or
-// cancelled); every submit commit carries it (Commit::fences).
+// Fence raised in every shard when a call stops taking submissions (while it
+// is CLOSING or CANCELLING); every submit commit carries it (Commit::fences).
 std::string CallFence(const std::string& call_id);
 
 // The index entries an aggregate has in its current state; commits write

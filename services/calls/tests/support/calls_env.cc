@@ -64,7 +64,8 @@ absl::StatusOr<Replica*> CallsEnv::AddReplica(ReplicaOptions options) {
   auto kit = runtime::ServiceKit::Create(*replica->host_, kit_options);
   if (!kit.ok()) return kit.status();
   replica->kit_ = *std::move(kit);
-  replica->service_ = std::make_unique<CallsService>(*replica->kit_, catalog_);
+  replica->service_ = std::make_unique<CallsService>(*replica->kit_, catalog_,
+                                                     CallsServiceOptions{.after_step = std::move(options.after_step)});
   replica->service_->Subscribe();
   replica->scheduler_ = std::make_unique<DeadlineScheduler>(
       *replica->kit_, *replica->service_, DeadlineSchedulerOptions{.interval = options.scheduler_interval});

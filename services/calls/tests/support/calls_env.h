@@ -7,6 +7,7 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,8 @@ struct ReplicaOptions {
   bool run_scheduler = true;
   absl::Duration scheduler_interval = absl::Milliseconds(10);
   int redis_pool_size = 8;
+  /// The service's test seam (CallsServiceOptions::after_step).
+  std::function<void(StopStep, const std::string& call_id)> after_step = {};
 };
 
 class CallsEnv final {

@@ -52,8 +52,96 @@ absl::StatusOr<CaseTransition> OpenCase(const calls::v1::ApplicationSubmitted& s
   *c.mutable_application() = app;
   c.set_state(v1::CASE_STATE_IN_REVIEW);
   c.set_stage(StagesOf(submitted.review_model(), ctx.rules).front());
+  c.set_application_version(app.version());
   Bump(c, ctx.now);
   return CaseTransition{std::move(c), {}};
+}
+
+namespace {
+
+/// Releases every current assignment of `c` (the reviewers' loads are free
+/// again): one ReviewersAssigned per stage that had reviewers, with `kind`
+/// and `reason`, recorded in the case's history.
+std::vector<Event> ReleaseAssignments(v1::ReviewCase& c, v1::AssignmentChangeKind kind,
+                                      const std::string& reason, const Context& ctx) {
+  std::vector<Event> events;
+  for (auto& sa : *c.mutable_assignments()) {
+    sa.clear_shortfall();
+    if (sa.reviewers().empty()) continue;
+    v1::ReviewersAssigned e;
+    e.set_case_id(c.case_id());
+    e.set_application_id(c.application_id());
+    e.set_call_id(c.call_id());
+    e.set_program_id(c.program_id());
+    e.set_stage(sa.stage());
+    e.set_cause(kind);
+    e.set_required_reviewers(sa.required_reviewers());
+    e.set_reason(reason);
+    *e.mutable_assigned_at() = ToTimestamp(ctx.now);
+    auto* h = c.add_assignment_history();
+    h->set_stage(sa.stage());
+    h->set_kind(kind);
+    h->set_reason(reason);
+    *h->mutable_changed_at() = ToTimestamp(ctx.now);
+    *h->mutable_changed_by() = ctx.actor;
+    for (const auto& r : sa.reviewers()) {
+      e.add_removed_reviewer_ids(r.reviewer_id());
+      h->add_removed_reviewer_ids(r.reviewer_id());
+    }
+    sa.clear_reviewers();
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+}  // namespace
+
+bool FollowsCase(const v1::ReviewCase& review_case, const ApplicationEventOrder& order) {
+  if (order.version > 0 && review_case.application_version() > 0) {
+    return order.version > review_case.application_version();
+  }
+  absl::Time last = FromTimestamp(review_case.application().submitted_at());
+  if (IsSet(review_case.withdrawn_at())) last = std::max(last, FromTimestamp(review_case.withdrawn_at()));
+  return order.at > last;
+}
+
+absl::StatusOr<CaseTransition> ResubmitCase(const v1::ReviewCase& review_case,
+                                            const calls::v1::ApplicationSubmitted& submitted,
+                                            const Context& ctx) {
+  auto opened = OpenCase(submitted, ctx);
+  if (!opened.ok()) return opened.status();
+  const v1::ReviewCase& fresh = opened->review_case;
+  if (fresh.case_id() != review_case.case_id()) {
+    Violations v;
+    v.Add("application.application_id",
+          absl::StrCat("does not name application ", review_case.application_id()));
+    return v.ToStatus("invalid ApplicationSubmitted");
+  }
+  if (review_case.state() == v1::CASE_STATE_DECIDED || !review_case.reviews().empty() ||
+      !review_case.shortlistings().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the case of application ", review_case.application_id(),
+                     " has reviews or a decision; version ", fresh.application_version(),
+                     " of the application cannot replace the reviewed one"));
+  }
+  v1::ReviewCase next = review_case;
+  next.set_program_id(fresh.program_id());
+  next.set_research_area_id(fresh.research_area_id());
+  next.set_call_fiscal_year(fresh.call_fiscal_year());
+  next.set_partner_agency(fresh.partner_agency());
+  *next.mutable_review_model() = fresh.review_model();
+  *next.mutable_application() = fresh.application();
+  next.set_application_version(fresh.application_version());
+  next.set_state(v1::CASE_STATE_IN_REVIEW);
+  next.set_stage(fresh.stage());
+  next.clear_withdrawn_at();
+  next.clear_withdraw_reason();
+  std::vector<Event> events = ReleaseAssignments(
+      next, v1::ASSIGNMENT_CHANGE_KIND_WITHDRAWN,
+      absl::StrCat("superseded by version ", fresh.application_version(), " of the application"), ctx);
+  next.clear_assignments();
+  Bump(next, ctx.now);
+  return CaseTransition{std::move(next), std::move(events)};
 }
 
 std::optional<v1::CallReview> NoteSubmission(const std::optional<v1::CallReview>& current,
@@ -136,7 +224,7 @@ absl::StatusOr<v1::CallReview> CloseCallReview(const std::optional<v1::CallRevie
 
 absl::StatusOr<CaseTransition> WithdrawCase(const v1::ReviewCase& review_case,
                                             const calls::v1::ApplicationWithdrawn& withdrawn,
-                                            const Context& ctx) {
+                                            int64_t application_version, const Context& ctx) {
   if (withdrawn.application_id() != review_case.application_id()) {
     Violations v;
     v.Add("application_id", absl::StrCat("does not name application ",
@@ -153,35 +241,11 @@ absl::StatusOr<CaseTransition> WithdrawCase(const v1::ReviewCase& review_case,
                                                         : ctx.now;
   *next.mutable_withdrawn_at() = ToTimestamp(at);
   next.set_withdraw_reason(withdrawn.reason());
+  if (application_version > 0) next.set_application_version(application_version);
   std::vector<Event> events;
   if (review_case.state() != v1::CASE_STATE_DECIDED) {
     next.set_state(v1::CASE_STATE_WITHDRAWN);
-    for (auto& sa : *next.mutable_assignments()) {
-      sa.clear_shortfall();
-      if (sa.reviewers().empty()) continue;
-      v1::ReviewersAssigned e;
-      e.set_case_id(next.case_id());
-      e.set_application_id(next.application_id());
-      e.set_call_id(next.call_id());
-      e.set_program_id(next.program_id());
-      e.set_stage(sa.stage());
-      e.set_cause(v1::ASSIGNMENT_CHANGE_KIND_WITHDRAWN);
-      e.set_required_reviewers(sa.required_reviewers());
-      e.set_reason("application withdrawn");
-      *e.mutable_assigned_at() = ToTimestamp(ctx.now);
-      auto* h = next.add_assignment_history();
-      h->set_stage(sa.stage());
-      h->set_kind(v1::ASSIGNMENT_CHANGE_KIND_WITHDRAWN);
-      h->set_reason("application withdrawn");
-      *h->mutable_changed_at() = ToTimestamp(ctx.now);
-      *h->mutable_changed_by() = ctx.actor;
-      for (const auto& r : sa.reviewers()) {
-        e.add_removed_reviewer_ids(r.reviewer_id());
-        h->add_removed_reviewer_ids(r.reviewer_id());
-      }
-      sa.clear_reviewers();
-      events.push_back(std::move(e));
-    }
+    events = ReleaseAssignments(next, v1::ASSIGNMENT_CHANGE_KIND_WITHDRAWN, "application withdrawn", ctx);
   }
   Bump(next, ctx.now);
   return CaseTransition{std::move(next), std::move(events)};

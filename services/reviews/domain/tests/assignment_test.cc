@@ -112,7 +112,7 @@ TEST(SolveTest, WaitsForTheCallToCloseAndEveryCountedApplication) {
   calls::v1::ApplicationWithdrawn withdrawn;
   withdrawn.set_application_id("A2");
   *withdrawn.mutable_withdrawn_at() = ToTimestamp(w.now);
-  auto dropped = WithdrawCase(w.Case("A2"), withdrawn, w.Ctx(System()));
+  auto dropped = WithdrawCase(w.Case("A2"), withdrawn, 0, w.Ctx(System()));
   ASSERT_TRUE(dropped.ok());
   w.Apply(*dropped);
   // CallClosed counted 2 SUBMITTED (A1 and A3); A3's event has not arrived.
@@ -482,7 +482,7 @@ TEST(WithdrawTest, WithdrawnCaseIsDroppedAndItsLoadsFreed) {
   withdrawn.set_application_id(full);
   withdrawn.set_was_submitted(true);
   withdrawn.set_reason("辞退");
-  auto t = WithdrawCase(w.Case(full), withdrawn, w.Ctx(System()));
+  auto t = WithdrawCase(w.Case(full), withdrawn, 0, w.Ctx(System()));
   ASSERT_TRUE(t.ok()) << t.status();
   w.Apply(*t);
   EXPECT_EQ(w.Case(full).state(), v1::CASE_STATE_WITHDRAWN);
@@ -490,7 +490,7 @@ TEST(WithdrawTest, WithdrawnCaseIsDroppedAndItsLoadsFreed) {
   const auto* e = w.AssignedEvents().back();
   EXPECT_EQ(e->cause(), v1::ASSIGNMENT_CHANGE_KIND_WITHDRAWN);
   EXPECT_EQ(e->removed_reviewer_ids_size(), 2);
-  EXPECT_EQ(WithdrawCase(w.Case(full), withdrawn, w.Ctx(System())).status().code(),
+  EXPECT_EQ(WithdrawCase(w.Case(full), withdrawn, 0, w.Ctx(System())).status().code(),
             absl::StatusCode::kFailedPrecondition);
   // The freed loads now cover the other case.
   ASSERT_TRUE(w.Solve().ok());

@@ -143,7 +143,7 @@ TEST(CallReviewTest, CountedCasesFollowWithdrawalsAroundClosing) {
         calls::v1::ApplicationWithdrawn e;
         e.set_application_id(id);
         *e.mutable_withdrawn_at() = ToTimestamp(*withdrawn_at);
-        auto t = WithdrawCase(w.Case(id), e, w.Ctx(System()));
+        auto t = WithdrawCase(w.Case(id), e, 0, w.Ctx(System()));
         ASSERT_TRUE(t.ok());
         w.Apply(*t);
       }
@@ -166,15 +166,90 @@ TEST(CallReviewTest, WithdrawingADecidedCaseKeepsTheDecision) {
   calls::v1::ApplicationWithdrawn e;
   e.set_application_id("A");
   e.set_reason("辞退");
-  auto t = WithdrawCase(w.Case("A"), e, w.Ctx(System()));
+  auto t = WithdrawCase(w.Case("A"), e, 0, w.Ctx(System()));
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->review_case.state(), v1::CASE_STATE_DECIDED);
   EXPECT_TRUE(t->review_case.decision().adopted());
   EXPECT_EQ(t->review_case.withdraw_reason(), "辞退");
   EXPECT_TRUE(t->events.empty());
   e.set_application_id("other");
-  EXPECT_EQ(WithdrawCase(w.Case("A"), e, w.Ctx(System())).status().code(),
+  EXPECT_EQ(WithdrawCase(w.Case("A"), e, 0, w.Ctx(System())).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ResubmitCaseTest, OnlyANewerEventFollowsTheCase) {
+  v1::ReviewCase c;
+  c.set_application_version(4);
+  *c.mutable_application()->mutable_submitted_at() = ToTimestamp(CloseTime() - absl::Hours(2));
+  struct Row {
+    const char* name;
+    int64_t case_version;
+    ApplicationEventOrder order;
+    bool follows;
+  };
+  const absl::Time submitted = CloseTime() - absl::Hours(2);
+  const Row rows[] = {
+      {"newer version", 4, {5, submitted - absl::Hours(1)}, true},
+      {"same version (a redelivery)", 4, {4, submitted + absl::Hours(1)}, false},
+      {"older version (a replay)", 4, {3, submitted + absl::Hours(1)}, false},
+      {"no version: later", 0, {0, submitted + absl::Seconds(1)}, true},
+      {"no version: same time", 0, {0, submitted}, false},
+      {"case without version: by time", 0, {7, submitted - absl::Seconds(1)}, false},
+  };
+  for (const Row& row : rows) {
+    c.set_application_version(row.case_version);
+    EXPECT_EQ(FollowsCase(c, row.order), row.follows) << row.name;
+  }
+  c.set_application_version(0);
+  *c.mutable_withdrawn_at() = ToTimestamp(submitted + absl::Hours(1));
+  EXPECT_FALSE(FollowsCase(c, {0, submitted + absl::Minutes(30)})) << "before the withdrawal";
+  EXPECT_TRUE(FollowsCase(c, {0, submitted + absl::Hours(2)}));
+}
+
+TEST(ResubmitCaseTest, ANewerSnapshotReplacesTheOldAndReopensAWithdrawnCase) {
+  World w;
+  ASSERT_TRUE(w.AddReviewer(Rev("a", "", "inst-ra", {"S1"})).ok());
+  ASSERT_TRUE(w.AddReviewer(Rev("b", "", "inst-rb", {"S1"})).ok());
+  ASSERT_TRUE(w.Open({App("A", "10000001", "inst-kyoto", "S1")}).ok());
+  ASSERT_EQ(w.ReviewersOf("A").size(), 2u);
+  auto app = App("A", "10000001", "inst-kyoto", "S1");
+  app.set_title_ja("改訂版");
+  app.set_version(9);
+  const auto e = Submitted(app);
+
+  auto t = ResubmitCase(w.Case("A"), e, w.Ctx(System()));
+  ASSERT_TRUE(t.ok()) << t.status();
+  const v1::ReviewCase& c = t->review_case;
+  EXPECT_EQ(c.case_id(), w.Case("A").case_id());
+  EXPECT_EQ(c.application().title_ja(), "改訂版");
+  EXPECT_EQ(c.application_version(), 9);
+  EXPECT_EQ(c.state(), v1::CASE_STATE_IN_REVIEW);
+  EXPECT_EQ(c.assignments_size(), 0) << "the first stage is solved afresh";
+  EXPECT_EQ(c.version(), w.Case("A").version() + 1);
+  ASSERT_EQ(t->events.size(), 1u) << "the old version's reviewers released";
+  const auto& released = std::get<v1::ReviewersAssigned>(t->events[0]);
+  EXPECT_EQ(released.cause(), v1::ASSIGNMENT_CHANGE_KIND_WITHDRAWN);
+  EXPECT_EQ(released.removed_reviewer_ids_size(), 2);
+  EXPECT_EQ(released.reviewers_size(), 0);
+
+  calls::v1::ApplicationWithdrawn withdrawn;
+  withdrawn.set_application_id("A");
+  auto dropped = WithdrawCase(w.Case("A"), withdrawn, 8, w.Ctx(System()));
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(dropped->review_case.application_version(), 8);
+  auto reopened = ResubmitCase(dropped->review_case, e, w.Ctx(System()));
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(reopened->review_case.state(), v1::CASE_STATE_IN_REVIEW);
+  EXPECT_FALSE(reopened->review_case.has_withdrawn_at());
+  EXPECT_TRUE(reopened->events.empty()) << "the withdrawal released them already";
+
+  auto other = app;
+  other.set_application_id("B");
+  EXPECT_EQ(ResubmitCase(w.Case("A"), Submitted(other), w.Ctx(System())).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(w.Review("A", w.ReviewersOf("A")[0], 4).ok());
+  EXPECT_EQ(ResubmitCase(w.Case("A"), e, w.Ctx(System())).status().code(), absl::StatusCode::kFailedPrecondition)
+      << "a reviewed version is never replaced silently";
 }
 
 TEST(CallReviewTest, SetReviewDeadline) {

@@ -93,7 +93,7 @@ CallTransition FromCase(CaseTransition t) {
 
 }  // namespace
 
-std::vector<std::string> ReviewsService::ConsumedTopics() { return {"tane.calls.events"}; }
+std::vector<std::string> ReviewsService::ConsumedTopics() { return {"tane.calls.events", "tane.reviews.events"}; }
 
 ReviewsService::ReviewsService(runtime::ServiceKit& kit, std::map<std::string, ReviewRules> rules)
     : kit_(kit), storage_(kit), rules_(std::move(rules)), default_rules_(ReviewRules::FromProgram(nullptr)) {}
@@ -109,6 +109,8 @@ void ReviewsService::Subscribe() {
       });
   kit_.On<calls::v1::CallClosed>(
       [this](const EventEnvelope& e, const calls::v1::CallClosed& p) { return OnCallClosed(e, p); });
+  kit_.On<v1::ReviewerProfileChanged>(
+      [this](const EventEnvelope& e, const v1::ReviewerProfileChanged& p) { return OnReviewerProfileChanged(e, p); });
 }
 
 const ReviewRules& ReviewsService::RulesFor(const std::string& program_id) const {
@@ -265,27 +267,41 @@ absl::Status ReviewsService::AssignWhenReady(const CallData& before, CallTransit
 // ---------------------------------------------------------------- consumed events
 
 absl::Status ReviewsService::OnApplicationSubmitted(const EventEnvelope& envelope,
-                                                    const calls::v1::ApplicationSubmitted& submitted) {
-  const auto& app = submitted.application();
+                                                    const calls::v1::ApplicationSubmitted& event) {
+  // The snapshot carries the application's version; the envelope's stands in
+  // when it does not.
+  calls::v1::ApplicationSubmitted submitted = event;
+  auto& app = *submitted.mutable_application();
   if (app.application_id().empty()) return absl::InvalidArgumentError("ApplicationSubmitted without application_id");
+  if (app.version() == 0) app.set_version(envelope.aggregate_version());
+  const ApplicationEventOrder order{
+      app.version(), app.has_submitted_at() ? FromTimestamp(app.submitted_at()) : FromTimestamp(envelope.occurred_at())};
   const std::string case_id = CaseIdForApplication(app.application_id());
   const absl::Time now = kit_.clock().Now();
   const runtime::RequestContext rctx = runtime::ContextOfEvent(envelope, now, kit_.service());
   return ApplyToCall(
       app.call_id(), CaseSelection::One(case_id), rctx, &envelope,
       [&](const CallData& call) -> absl::StatusOr<std::optional<CallTransition>> {
-        if (FindCase(call, case_id) != nullptr) return std::optional<CallTransition>();
+        const v1::ReviewCase* existing = FindCase(call, case_id);
+        if (existing != nullptr && !FollowsCase(*existing, order)) {
+          tel::LogInfo("older or redelivered submission ignored",
+                       {{"case_id", case_id}, {"application_version", app.version()},
+                        {"case_application_version", existing->application_version()}});
+          return std::optional<CallTransition>();
+        }
         const Context ctx{RulesFor(submitted.program_id()), SystemActor(), now};
-        auto opened = OpenCase(submitted, ctx);
+        auto opened = existing == nullptr ? OpenCase(submitted, ctx) : ResubmitCase(*existing, submitted, ctx);
         if (!opened.ok()) return opened.status();
-        CallTransition t;
-        const std::optional<v1::CallReview> existing =
+        CallTransition t = FromCase(*std::move(opened));
+        const std::optional<v1::CallReview> review =
             call.review.exists() ? std::optional<v1::CallReview>(call.review.value) : std::nullopt;
-        t.call_review = NoteSubmission(existing, submitted, ctx);
-        t.cases.push_back(std::move(opened->review_case));
+        t.call_review = NoteSubmission(review, submitted, ctx);
         if (auto s = AssignWhenReady(call, t, ctx); !s.ok()) return s;
-        tel::LogInfo("review case opened",
-                     {{"case_id", case_id}, {"application_id", app.application_id()}, {"call_id", app.call_id()}});
+        tel::LogInfo(existing == nullptr ? "review case opened" : "review case took a newer submission",
+                     {{"case_id", case_id},
+                      {"application_id", app.application_id()},
+                      {"application_version", app.version()},
+                      {"call_id", app.call_id()}});
         return std::optional<CallTransition>(std::move(t));
       });
 }
@@ -300,19 +316,22 @@ absl::Status ReviewsService::OnApplicationWithdrawn(const EventEnvelope& envelop
     if (!found->has_value()) return absl::OkStatus();
     call_id = **found;
   }
+  const ApplicationEventOrder order{envelope.aggregate_version(),
+                                    withdrawn.has_withdrawn_at() ? FromTimestamp(withdrawn.withdrawn_at())
+                                                                    : FromTimestamp(envelope.occurred_at())};
   const absl::Time now = kit_.clock().Now();
   const runtime::RequestContext rctx = runtime::ContextOfEvent(envelope, now, kit_.service());
   return ApplyToCall(
       call_id, CaseSelection::One(case_id), rctx, &envelope,
       [&](const CallData& call) -> absl::StatusOr<std::optional<CallTransition>> {
         const v1::ReviewCase* c = FindCase(call, case_id);
-        if (c == nullptr || c->state() == v1::CASE_STATE_WITHDRAWN) {
-          tel::LogInfo("withdrawal of an application without a live case",
+        if (c == nullptr || c->state() == v1::CASE_STATE_WITHDRAWN || !FollowsCase(*c, order)) {
+          tel::LogInfo("withdrawal without a live case, or older than the case's submission",
                        {{"application_id", withdrawn.application_id()}, {"was_submitted", withdrawn.was_submitted()}});
           return std::optional<CallTransition>();
         }
         const Context ctx{RulesFor(c->program_id()), SystemActor(), now};
-        auto t = WithdrawCase(*c, withdrawn, ctx);
+        auto t = WithdrawCase(*c, withdrawn, order.version, ctx);
         if (!t.ok()) return t.status();
         return std::optional<CallTransition>(FromCase(*std::move(t)));
       });
@@ -364,27 +383,44 @@ absl::StatusOr<v1::Reviewer> ReviewsService::MutateReviewer(
         const Context ctx{default_rules_, caller.actor, caller.request.now};
         auto t = decide(*loaded, ctx);
         if (!t.ok()) return t.status();
-        return runtime::Mutation<v1::Reviewer>{storage_.ReviewerCommit(*loaded, t->reviewer),
+        return runtime::Mutation<v1::Reviewer>{storage_.ReviewerCommit(*loaded, t->reviewer, caller.request),
                                                t->reviewer};
       });
-  if (result.ok() && existed) RecuseAfterProfileChange(caller, reviewer_id);
+  if (result.ok() && existed) {
+    // At once, so the reply already reflects it; should this fail or the
+    // process stop first, the ReviewerProfileChanged of the same commit
+    // repeats it from the consumer.
+    const absl::Status s = RecuseAfterProfileChange(caller.request, caller.actor, reviewer_id);
+    if (!s.ok()) {
+      tel::LogWarn("recusal after a profile change failed; its event retries it",
+                   {{"reviewer_id", reviewer_id}, {"error", s}});
+    }
+  }
   return result;
 }
 
-void ReviewsService::RecuseAfterProfileChange(const Caller& caller, const std::string& reviewer_id) {
+absl::Status ReviewsService::OnReviewerProfileChanged(const EventEnvelope& envelope,
+                                                      const v1::ReviewerProfileChanged& changed) {
+  if (changed.reviewer_id().empty()) return absl::InvalidArgumentError("ReviewerProfileChanged without reviewer_id");
+  const runtime::RequestContext rctx = runtime::ContextOfEvent(envelope, kit_.clock().Now(), kit_.service());
+  return RecuseAfterProfileChange(rctx, SystemActor(), changed.reviewer_id());
+}
+
+absl::Status ReviewsService::RecuseAfterProfileChange(const runtime::RequestContext& request,
+                                                      const common::v1::Actor& actor,
+                                                      const std::string& reviewer_id) {
   auto calls = storage_.CallsOfReviewer(reviewer_id);
-  if (!calls.ok()) {
-    tel::LogWarn("cannot list the reviewer's calls for recusal", {{"reviewer_id", reviewer_id}, {"error", calls.status()}});
-    return;
-  }
+  if (!calls.ok()) return calls.status();
+  absl::Status first_error;
   for (const auto& call_id : *calls) {
+    // Idempotent without ApplyOnce: a recusal already made leaves nothing to do.
     const absl::Status s = ApplyToCall(
-        call_id, CaseSelection::All(), caller.request, nullptr,
+        call_id, CaseSelection::All(), request, nullptr,
         [&](const CallData& call) -> absl::StatusOr<std::optional<CallTransition>> {
           if (!call.review.exists()) return std::optional<CallTransition>();
           auto pool = storage_.LoadPool();
           if (!pool.ok()) return pool.status();
-          const Context ctx{RulesFor(call.review.value.program_id()), caller.actor, caller.request.now};
+          const Context ctx{RulesFor(call.review.value.program_id()), actor, request.now};
           auto t = RecuseOnProfileChange(call.review.value, call.cases, *pool, reviewer_id, ctx);
           if (!t.ok()) return t.status();
           if (t->cases.empty()) return std::optional<CallTransition>();
@@ -393,10 +429,12 @@ void ReviewsService::RecuseAfterProfileChange(const Caller& caller, const std::s
           return std::optional<CallTransition>(*std::move(t));
         });
     if (!s.ok()) {
-      tel::LogWarn("recusal after a profile change failed; the next assignment run releases them",
+      tel::LogWarn("recusal after a profile change failed",
                    {{"reviewer_id", reviewer_id}, {"call_id", call_id}, {"error", s}});
+      if (first_error.ok()) first_error = s;
     }
   }
+  return first_error;
 }
 
 template <typename Response>
@@ -451,17 +489,19 @@ grpc::Status ReviewsService::CreateReviewer(grpc::ServerContext* context, const 
         caller, id, request->idempotency_key(), *request,
         [&](const runtime::Loaded<v1::Reviewer>& existing, const Context& ctx) -> absl::StatusOr<ReviewerTransition> {
           if (existing.exists()) return absl::AlreadyExistsError(absl::StrCat("reviewer ", id, " exists"));
-          if (auto s = SubjectIsFree(request->reviewer().subject()); !s.ok()) return s;
-          return NewReviewer(request->reviewer(), id, ctx);
+          auto t = NewReviewer(request->reviewer(), id, ctx);
+          if (!t.ok()) return t.status();
+          if (auto s = ClaimSubjectOf(t->reviewer, existing); !s.ok()) return s;
+          return t;
         });
   });
 }
 
-absl::Status ReviewsService::SubjectIsFree(const std::string& subject) {
-  auto other = storage_.ReviewerOfSubject(subject);
-  if (!other.ok()) return other.status();
-  if (!other->has_value()) return absl::OkStatus();
-  return absl::AlreadyExistsError(absl::StrCat("subject ", subject, " is already reviewer ", (*other)->reviewer_id()));
+absl::Status ReviewsService::ClaimSubjectOf(const v1::Reviewer& after, const runtime::Loaded<v1::Reviewer>& before) {
+  if (after.subject().empty() || (before.exists() && before.value.subject() == after.subject())) {
+    return absl::OkStatus();
+  }
+  return storage_.ClaimSubject(after.subject(), after.reviewer_id(), before.version + 1);
 }
 
 grpc::Status ReviewsService::UpdateReviewer(grpc::ServerContext* context, const v1::UpdateReviewerRequest* request,
@@ -474,9 +514,7 @@ grpc::Status ReviewsService::UpdateReviewer(grpc::ServerContext* context, const 
           if (!existing.exists()) return absl::NotFoundError(absl::StrCat("no reviewer ", id));
           auto t = reviews::UpdateReviewer(existing.value, request->reviewer(), request->update_mask(), ctx);
           if (!t.ok()) return t.status();
-          if (t->reviewer.subject() != existing.value.subject()) {
-            if (auto s = SubjectIsFree(t->reviewer.subject()); !s.ok()) return s;
-          }
+          if (auto s = ClaimSubjectOf(t->reviewer, existing); !s.ok()) return s;
           return t;
         });
   });

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tane/reviews/v1/events.pb.h"
 #include "tane/store/sharded_index.h"
 
 namespace tane::reviews {
@@ -11,7 +13,6 @@ namespace {
 
 constexpr char kCaseCallIndex[] = "idx:case-call";
 constexpr char kReviewersIndex[] = "idx:reviewers";
-constexpr char kReviewerSubjectIndex[] = "idx:reviewer-subject";
 
 std::string CaseKey(const std::string& case_id) { return absl::StrCat("case:", case_id); }
 std::string CallCasesIndex(const std::string& call_id) {
@@ -60,21 +61,24 @@ absl::StatusOr<CallData> ReviewsStorage::LoadCall(const std::string& call_id,
   return out;
 }
 
-absl::StatusOr<std::optional<std::string>> ReviewsStorage::LookupPrefix(const std::string& index,
-                                                                        const std::string& key) {
-  // Members are "<key>|<id>": the first member after the bare key is ours
-  // when it starts with "<key>|".
-  auto page = kit_.index().Page(index, key, 1);
+absl::StatusOr<std::optional<std::string>> ReviewsStorage::LookupExact(const std::string& index,
+                                                                       const std::string& key) {
+  // Members are "<key>|<id>". Paging from "<key>|" (exclusive) skips every
+  // longer key that merely starts with `key` ("r-10|…" sorts before
+  // "r-1|…"): the first member after it is ours if it has that prefix.
+  const std::string prefix = absl::StrCat(key, "|");
+  auto page = kit_.index().Page(index, prefix, 1);
   if (!page.ok()) return page.status();
   if (page->members.empty()) return std::optional<std::string>();
   const std::string& m = page->members.front();
-  const std::string prefix = absl::StrCat(key, "|");
   if (m.compare(0, prefix.size(), prefix) != 0) return std::optional<std::string>();
-  return std::optional<std::string>(std::string(store::IndexMemberId(m)));
+  const std::string_view id = std::string_view(m).substr(prefix.size());
+  if (id.empty() || id.find('|') != std::string_view::npos) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(id));
 }
 
 absl::StatusOr<std::optional<std::string>> ReviewsStorage::CallOfCase(const std::string& case_id) {
-  return LookupPrefix(kCaseCallIndex, case_id);
+  return LookupExact(kCaseCallIndex, case_id);
 }
 
 absl::StatusOr<runtime::Loaded<v1::Reviewer>> ReviewsStorage::LoadReviewer(
@@ -82,18 +86,69 @@ absl::StatusOr<runtime::Loaded<v1::Reviewer>> ReviewsStorage::LoadReviewer(
   return runtime::LoadAggregate<v1::Reviewer>(kit_.store(), kReviewerAggregate, reviewer_id);
 }
 
+namespace {
+
+/// A subject claim: "<reviewer_id>|<version of the claiming commit>".
+struct SubjectClaim {
+  int64_t store_version = 0;  // 0: never claimed
+  std::string reviewer_id;    // empty: free
+  int64_t reviewer_version = 0;
+};
+
+absl::StatusOr<SubjectClaim> LoadClaim(store::AggregateStore& store, const std::string& subject) {
+  auto raw = store.Load(kSubjectClaimAggregate, subject);
+  if (!raw.ok()) return raw.status();
+  SubjectClaim claim;
+  claim.store_version = raw->version;
+  if (raw->version == 0) return claim;
+  const size_t bar = raw->data.rfind('|');
+  if (bar == std::string::npos || !absl::SimpleAtoi(raw->data.substr(bar + 1), &claim.reviewer_version)) {
+    return absl::InternalError(absl::StrCat("stored claim on subject ", subject, " does not parse"));
+  }
+  claim.reviewer_id = raw->data.substr(0, bar);
+  return claim;
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<v1::Reviewer>> ReviewsStorage::ReviewerOfSubject(
     const std::string& subject) {
   if (subject.empty()) return std::optional<v1::Reviewer>();
-  auto id = LookupPrefix(kReviewerSubjectIndex, subject);
-  if (!id.ok()) return id.status();
-  if (!id->has_value()) return std::optional<v1::Reviewer>();
-  auto loaded = LoadReviewer(**id);
+  auto claim = LoadClaim(kit_.store(), subject);
+  if (!claim.ok()) return claim.status();
+  if (claim->reviewer_id.empty()) return std::optional<v1::Reviewer>();
+  auto loaded = LoadReviewer(claim->reviewer_id);
   if (!loaded.ok()) return loaded.status();
-  // The index is written with the record; a record whose subject changed
-  // since is not this subject's.
+  // A pending claim (its commit not landed) or a stale one names no one yet.
   if (!loaded->exists() || loaded->value.subject() != subject) return std::optional<v1::Reviewer>();
   return std::optional<v1::Reviewer>(std::move(loaded->value));
+}
+
+absl::Status ReviewsStorage::ClaimSubject(const std::string& subject, const std::string& reviewer_id,
+                                          int64_t next_version) {
+  constexpr int kAttempts = 8;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto claim = LoadClaim(kit_.store(), subject);
+    if (!claim.ok()) return claim.status();
+    if (!claim->reviewer_id.empty() && claim->reviewer_id != reviewer_id) {
+      auto holder = LoadReviewer(claim->reviewer_id);
+      if (!holder.ok()) return holder.status();
+      const bool pending = holder->version < claim->reviewer_version;
+      if (pending || holder->value.subject() == subject) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("subject ", subject, " is already reviewer ", claim->reviewer_id));
+      }
+    }
+    store::Commit commit;
+    commit.aggregate_type = kSubjectClaimAggregate;
+    commit.aggregate_id = subject;
+    commit.expected_version = claim->store_version;
+    commit.data = absl::StrCat(reviewer_id, "|", next_version);
+    auto written = kit_.store().Commit(commit);
+    if (written.ok()) return absl::OkStatus();
+    if (!absl::IsAborted(written.status())) return written.status();
+  }
+  return absl::AbortedError(absl::StrCat("the claim on subject ", subject, " kept changing; try again"));
 }
 
 absl::StatusOr<std::vector<v1::Reviewer>> ReviewsStorage::LoadPool() {
@@ -171,7 +226,8 @@ absl::StatusOr<store::Commit> ReviewsStorage::CallCommit(const CallData& before,
 }
 
 store::Commit ReviewsStorage::ReviewerCommit(const runtime::Loaded<v1::Reviewer>& before,
-                                             const v1::Reviewer& after) const {
+                                             const v1::Reviewer& after,
+                                             const runtime::RequestContext& ctx) const {
   store::Commit commit;
   commit.aggregate_type = kReviewerAggregate;
   commit.aggregate_id = after.reviewer_id();
@@ -179,15 +235,11 @@ store::Commit ReviewsStorage::ReviewerCommit(const runtime::Loaded<v1::Reviewer>
   after.SerializeToString(&commit.data);
   if (!before.exists()) {
     commit.index_ops.push_back(store::IndexAdd(kReviewersIndex, after.reviewer_id(), after.reviewer_id()));
-  }
-  const std::string old_subject = before.exists() ? before.value.subject() : "";
-  if (old_subject != after.subject()) {
-    if (!old_subject.empty()) {
-      commit.index_ops.push_back(store::IndexRemove(kReviewerSubjectIndex, old_subject, after.reviewer_id()));
-    }
-    if (!after.subject().empty()) {
-      commit.index_ops.push_back(store::IndexAdd(kReviewerSubjectIndex, after.subject(), after.reviewer_id()));
-    }
+  } else {
+    v1::ReviewerProfileChanged changed;
+    changed.set_reviewer_id(after.reviewer_id());
+    changed.set_reviewer_version(before.version + 1);
+    commit.events.push_back(ctx.NewEvent(changed, kReviewerAggregate, after.reviewer_id()));
   }
   return commit;
 }

@@ -344,7 +344,11 @@ absl::StatusOr<std::string> RunCommandRaw(
     const std::function<absl::StatusOr<std::pair<store::Commit, std::string>>()>& decide, int max_attempts);
 }  // namespace internal
 
-/// Runs a command against one aggregate, idempotently:
+/// Runs a command against one aggregate, idempotently. Keys are scoped to
+/// (caller, aggregate): the stored result lives in the aggregate's shard, so
+/// the same key sent by the same caller to two different resources is two
+/// commands (the API documents keys as "unique per intended change").
+///
 /// 1. With an idempotency key, a stored result for (subject, key) is
 ///    returned unchanged; if it was stored for a different request:
 ///    INVALID_ARGUMENT (field "idempotency_key").

@@ -17,9 +17,11 @@
 ///
 /// In order: BlockShutdownSignals; ParseConfigOrExit (exit 0 after --help, 2
 /// for a bad flag); the ServiceHost; the ServiceKit with the spec's consumed
-/// topics; `assemble`; the kit's relay and consumer; the host until
+/// topics; `assemble`; the host's ports (a taken port fails before any thread
+/// of the kit runs); the kit's relay and consumer; the host until
 /// SIGTERM/SIGINT. Any failure is logged as one line with its reason and main
-/// returns 1.
+/// returns 1. On every path the host drains and runs its shutdown hooks while
+/// the assembled objects still exist; they are destroyed after, then the kit.
 
 #include <functional>
 #include <memory>

@@ -1,7 +1,14 @@
 #pragma once
 /// Rules for calls (公募): what a new or changed call must satisfy against its
-/// program, its life cycle (DRAFT → PUBLISHED → CLOSED, or → CANCELLED), and
-/// whether it accepts submissions at a given instant.
+/// program, its life cycle (DRAFT → PUBLISHED → CLOSING → CLOSED; DRAFT →
+/// CANCELLED; PUBLISHED → CANCELLING → CANCELLED), and whether it accepts
+/// submissions at a given instant.
+///
+/// CLOSING and CANCELLING are the stored intent of a close or cancellation
+/// that the service has decided but not finished: the call takes no
+/// submissions, and the service stops them in every shard (and counts them)
+/// before it moves the call on with Finish*. An intent that a failure
+/// interrupted is finished later, so a call never stays half-closed.
 ///
 /// Deadline convention: a call accepts submissions in the half-open window
 /// [opens_at, closes_at). closes_at itself is too late; one nanosecond before
@@ -85,19 +92,29 @@ absl::StatusOr<v1::Call> ApplyCallUpdate(const v1::Call& current, const v1::Call
 absl::StatusOr<v1::Call> PublishCall(const v1::Call& current, const Catalog& catalog,
                                      absl::Time now);
 
+/// PUBLISHED → CLOSING: the close is decided at `now` (closed_at), early or
+/// at the deadline. FAILED_PRECONDITION from any other state.
+absl::StatusOr<v1::Call> BeginClose(const v1::Call& current, absl::Time now);
+
 struct ClosedCall {
   v1::Call call;
-  /// True when closes_at had passed; false for an early close by an operator.
+  /// True when closes_at had passed when the close was decided; false for an
+  /// early close by an operator.
   bool by_deadline = false;
 };
-/// PUBLISHED → CLOSED (at or before the deadline). FAILED_PRECONDITION from
-/// any other state.
-absl::StatusOr<ClosedCall> CloseCall(const v1::Call& current, absl::Time now);
+/// CLOSING → CLOSED, keeping the closed_at BeginClose set.
+/// FAILED_PRECONDITION from any other state.
+absl::StatusOr<ClosedCall> FinishClose(const v1::Call& current, absl::Time now);
 
-/// DRAFT or PUBLISHED → CANCELLED. FAILED_PRECONDITION from CLOSED or
-/// CANCELLED. INVALID_ARGUMENT for a reason that is not valid UTF-8.
+/// DRAFT → CANCELLED; PUBLISHED → CANCELLING (FinishCancel completes it once
+/// submissions are stopped). cancelled_at and cancel_reason are set either
+/// way. FAILED_PRECONDITION from any other state; INVALID_ARGUMENT for a
+/// reason that is not valid UTF-8.
 absl::StatusOr<v1::Call> CancelCall(const v1::Call& current, std::string_view reason,
                                     absl::Time now);
+/// CANCELLING → CANCELLED, keeping cancelled_at and cancel_reason.
+/// FAILED_PRECONDITION from any other state.
+absl::StatusOr<v1::Call> FinishCancel(const v1::Call& current, absl::Time now);
 
 /// Application field paths a call may list in required_fields.
 bool IsKnownApplicationPath(std::string_view path);

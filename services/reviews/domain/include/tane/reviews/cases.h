@@ -11,6 +11,7 @@
 /// Both are keyed so that one call's aggregates share a shard (hash the
 /// call_id), so a command over a whole call (assignment) commits in one script.
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -32,11 +33,39 @@ inline constexpr char kCaseIdNamespace[] = "tane.reviews.case";
 std::string CaseIdForApplication(std::string_view application_id);
 
 /// A new case (version 1, state IN_REVIEW in the first stage) from an
-/// ApplicationSubmitted. Stages come from the event's review model, else the
-/// rules. INVALID_ARGUMENT when the snapshot lacks its application_id or
-/// call_id or is not SUBMITTED.
+/// ApplicationSubmitted; its application_version is the snapshot's version.
+/// Stages come from the event's review model, else the rules.
+/// INVALID_ARGUMENT when the snapshot lacks its application_id or call_id or
+/// is not SUBMITTED.
 absl::StatusOr<CaseTransition> OpenCase(const calls::v1::ApplicationSubmitted& submitted,
                                         const Context& ctx);
+
+/// Where an ApplicationSubmitted or ApplicationWithdrawn stands in its
+/// application's history at the calls service: the application's version
+/// after it (0 when the event carries none) and when it happened.
+struct ApplicationEventOrder {
+  int64_t version = 0;
+  absl::Time at = absl::InfinitePast();
+};
+
+/// Whether an event at `order` comes after everything the case has applied:
+/// by version when both are known, else by time (submitted_at, withdrawn_at).
+/// False for a redelivered or older event, which must change nothing.
+bool FollowsCase(const v1::ReviewCase& review_case, const ApplicationEventOrder& order);
+
+/// A newer ApplicationSubmitted for an application that has a case (it was
+/// resubmitted, or withdrawn and submitted again before the deadline): the
+/// newer snapshot replaces the case's, a withdrawn case is IN_REVIEW again in
+/// the first stage, and any current assignment is released (ReviewersAssigned
+/// with cause WITHDRAWN per stage that had reviewers) and cleared, so the
+/// first stage is solved afresh over the new snapshot. Pair rules and
+/// declared conflicts stay. The same errors as OpenCase; INVALID_ARGUMENT for
+/// another application's snapshot; FAILED_PRECONDITION when the case already
+/// has reviews, a shortlisting or a decision (a reviewed version is never
+/// silently replaced).
+absl::StatusOr<CaseTransition> ResubmitCase(const v1::ReviewCase& review_case,
+                                            const calls::v1::ApplicationSubmitted& submitted,
+                                            const Context& ctx);
 
 /// The call review after an ApplicationSubmitted: created (version 1,
 /// COLLECTING) on the call's first application, else filled in where it
@@ -59,10 +88,12 @@ absl::StatusOr<v1::CallReview> CloseCallReview(const std::optional<v1::CallRevie
 /// assignment released (ReviewersAssigned with cause WITHDRAWN for each stage
 /// that had reviewers), so the reviewers' loads are free again and nobody
 /// reviews it. A decided case keeps its decision and only records the
-/// withdrawal (no event). FAILED_PRECONDITION when already withdrawn.
+/// withdrawal (no event). `application_version` is the application's version
+/// after the withdrawal (0 when unknown; see FollowsCase). FAILED_PRECONDITION
+/// when already withdrawn.
 absl::StatusOr<CaseTransition> WithdrawCase(const v1::ReviewCase& review_case,
                                             const calls::v1::ApplicationWithdrawn& withdrawn,
-                                            const Context& ctx);
+                                            int64_t application_version, const Context& ctx);
 
 /// True once the call has closed and every application counted at closing
 /// has its case (cases not withdrawn before closing), so an assignment would

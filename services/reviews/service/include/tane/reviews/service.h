@@ -9,17 +9,22 @@
 /// (runtime::RunCommand). Reviewer records are their own aggregates.
 ///
 /// Consumed events (tane.calls.events), each applied once (bus::ApplyOnce):
-/// ApplicationSubmitted opens a case, ApplicationWithdrawn drops it, CallClosed
-/// closes the call review. When the call has closed and every application
+/// an event older than what a case has applied (by the application's
+/// version) changes nothing, so the latest submitted snapshot wins.
+/// ApplicationSubmitted opens a case (a newer one replaces its snapshot and
+/// reopens a withdrawn case, see ResubmitCase), ApplicationWithdrawn drops
+/// it, CallClosed closes the call review. When the call has closed and every application
 /// counted at closing has its case, the first stage is assigned in the same
 /// commit (actor system:reviews), so assignment happens exactly once whatever
 /// order the events arrive in.
 ///
 /// A reviewer's profile change (UpdateReviewer, AddStandingConflict) that
 /// makes them conflicted on a case they review recuses them from it and
-/// refills it, one commit per call, after the profile commit. Should that
-/// step fail, they still see nothing (visibility checks conflicts live) and
-/// the stage's next assignment run releases them.
+/// refills it, one commit per call, right after the profile commit. That
+/// commit also writes ReviewerProfileChanged to the outbox; the service
+/// consumes it from tane.reviews.events and repeats the recusal (a no-op when
+/// done), so it completes even if the process stops in between. Meanwhile the
+/// reviewer sees nothing of the case (visibility checks conflicts live).
 ///
 /// Access: the gateway checks roles (the proto's policy); this service checks
 /// objects (visibility.h). Callers with role "reviewer" are matched to their
@@ -37,6 +42,7 @@
 #include "tane/common/v1/envelope.pb.h"
 #include "tane/reviews/rules.h"
 #include "tane/reviews/storage.h"
+#include "tane/reviews/v1/events.pb.h"
 #include "tane/reviews/v1/reviews.grpc.pb.h"
 #include "tane/reviews/visibility.h"
 #include "tane/runtime/service_kit.h"
@@ -62,6 +68,10 @@ class ReviewsService final : public v1::ReviewsService::Service {
                                       const calls::v1::ApplicationWithdrawn& withdrawn);
   absl::Status OnCallClosed(const common::v1::EventEnvelope& envelope,
                             const calls::v1::CallClosed& closed);
+  /// Our own event (tane.reviews.events), written with a reviewer's profile
+  /// change: completes the recusals the change calls for.
+  absl::Status OnReviewerProfileChanged(const common::v1::EventEnvelope& envelope,
+                                        const v1::ReviewerProfileChanged& changed);
 
   const ReviewRules& RulesFor(const std::string& program_id) const;
 
@@ -141,8 +151,10 @@ class ReviewsService final : public v1::ReviewsService::Service {
   absl::StatusOr<CallData> LoadExistingCall(const std::string& call_id, const CaseSelection& cases);
   /// The call of a case with that one case; NOT_FOUND for an unknown case.
   absl::StatusOr<CallData> LoadCaseCall(const std::string& case_id);
-  /// ALREADY_EXISTS when another reviewer record names this subject.
-  absl::Status SubjectIsFree(const std::string& subject);
+  /// Claims the subject `after` names for its commit over `before` (nothing
+  /// to do when it is empty or unchanged). ALREADY_EXISTS when another
+  /// reviewer holds it (storage.h).
+  absl::Status ClaimSubjectOf(const v1::Reviewer& after, const runtime::Loaded<v1::Reviewer>& before);
   /// Runs a command RPC on a call end to end, idempotently; `respond` builds
   /// the answer from the call after the change.
   template <typename Response>
@@ -175,7 +187,11 @@ class ReviewsService final : public v1::ReviewsService::Service {
       const google::protobuf::Message& request,
       const std::function<absl::StatusOr<ReviewerTransition>(const runtime::Loaded<v1::Reviewer>&,
                                                              const Context&)>& decide);
-  void RecuseAfterProfileChange(const Caller& caller, const std::string& reviewer_id);
+  /// Recuses `reviewer_id` from every case of their calls they are now
+  /// conflicted on, and refills. Idempotent; the first error, after trying
+  /// every call.
+  absl::Status RecuseAfterProfileChange(const runtime::RequestContext& request, const common::v1::Actor& actor,
+                                        const std::string& reviewer_id);
   absl::StatusOr<std::string> CallOfCase(const std::string& case_id);
 
   runtime::ServiceKit& kit_;

@@ -19,8 +19,19 @@
 /// Every change to a call's cases bumps the call review's store version, so
 /// concurrent commands on one call serialise (ABORTED and retried by
 /// runtime::RunCommand / the consumer). Reviewers are aggregates of their own
-/// ({reviews:shard(R)}:agg:reviewer:<R>) with the indexes idx:reviewers
-/// ("<R>|<R>") and idx:reviewer-subject ("<subject>|<R>").
+/// ({reviews:shard(R)}:agg:reviewer:<R>) with the index idx:reviewers
+/// ("<R>|<R>").
+///
+/// A gateway subject names at most one reviewer record. The claim on it is an
+/// aggregate of its own, {reviews:shard(subject)}:agg:reviewer_subject:<subject>,
+/// holding "<R>|<n>": reviewer R claimed it for its commit that makes R version
+/// n. It lives in another slot than R's record, so no one script can write
+/// both; instead the claim is written (optimistic, on its version) before R's
+/// commit, and R's own version fences it: the claim is live while R's version
+/// is below n (that commit may still land) or R's record names the subject;
+/// once R has passed version n without naming it, the claim is stale and
+/// another reviewer may take it. Two registrations of one subject therefore
+/// never both succeed.
 ///
 /// Thread-safe (the kit's pool and store are).
 
@@ -37,6 +48,7 @@ namespace tane::reviews {
 
 inline constexpr char kCallReviewAggregate[] = "call_review";
 inline constexpr char kReviewerAggregate[] = "reviewer";
+inline constexpr char kSubjectClaimAggregate[] = "reviewer_subject";
 
 /// Which of a call's cases to load with its call review.
 struct CaseSelection {
@@ -66,8 +78,16 @@ class ReviewsStorage final {
   absl::StatusOr<std::optional<std::string>> CallOfCase(const std::string& case_id);
 
   absl::StatusOr<runtime::Loaded<v1::Reviewer>> LoadReviewer(const std::string& reviewer_id);
-  /// The reviewer whose record names this gateway subject; nullopt if none.
+  /// The reviewer whose record names this gateway subject (exactly); nullopt
+  /// if none.
   absl::StatusOr<std::optional<v1::Reviewer>> ReviewerOfSubject(const std::string& subject);
+  /// Claims `subject` for `reviewer_id`'s commit that will make the record
+  /// version `next_version` (see the layout above); call it before that
+  /// commit, with the version the commit expects plus one. Idempotent for the
+  /// same reviewer. ALREADY_EXISTS when another reviewer holds a live claim;
+  /// ABORTED when the claim kept changing; UNAVAILABLE when Redis is down.
+  absl::Status ClaimSubject(const std::string& subject, const std::string& reviewer_id,
+                            int64_t next_version);
   /// The whole pool, ordered by reviewer_id.
   absl::StatusOr<std::vector<v1::Reviewer>> LoadPool();
   /// Calls the reviewer has (had) assignments in.
@@ -80,14 +100,18 @@ class ReviewsStorage final {
   absl::StatusOr<store::Commit> CallCommit(const CallData& before, const CallTransition& t,
                                            const runtime::RequestContext& ctx) const;
 
-  /// The commit of a reviewer record, with its index entries.
+  /// The commit of a reviewer record, with its index entry; a change to an
+  /// existing record also emits ReviewerProfileChanged (envelope by `ctx`),
+  /// which drives the recusals the change calls for.
   store::Commit ReviewerCommit(const runtime::Loaded<v1::Reviewer>& before,
-                               const v1::Reviewer& after) const;
+                               const v1::Reviewer& after,
+                               const runtime::RequestContext& ctx) const;
 
  private:
-  /// The id after "<key>|" in the first member of `index` at or after it.
-  absl::StatusOr<std::optional<std::string>> LookupPrefix(const std::string& index,
-                                                          const std::string& key);
+  /// The id of the member "<key>|<id>" of `index`: exactly `key`, never a
+  /// longer key that starts with it. `key` must not contain '|'.
+  absl::StatusOr<std::optional<std::string>> LookupExact(const std::string& index,
+                                                         const std::string& key);
 
   runtime::ServiceKit& kit_;
 };

@@ -18,15 +18,21 @@
 ///
 /// Submissions and the deadline: a submission is accepted when the server
 /// clock at its arrival is inside [opens_at, closes_at) and its commit
-/// lands before the call's close. Closing (CloseCall, CancelCall or the
-/// DeadlineScheduler) first raises the call's fence in every shard; each
-/// submit commit carries the fence, so none lands after the close decided
-/// its count, and CallClosed.application_count is final.
+/// lands before the call's close. Stopping a call's submissions (CloseCall,
+/// CancelCall of a PUBLISHED call, or the DeadlineScheduler) takes three
+/// steps: (1) commit the intent, the call CLOSING or CANCELLING, which takes
+/// no more submissions; (2) raise the call's fence in every shard, which
+/// every submit commit carries, so none lands afterwards; (3) count and
+/// commit CLOSED with CallClosed (CANCELLED with CallCancelled), versioned
+/// on the intent, so exactly once and with a final count. When (2) or (3)
+/// fails or the process dies, the intent stays, and FinishIfStopping (which
+/// every replica's scheduler runs) completes it.
 ///
 /// Thread-safe: gRPC calls the handlers from many threads.
 
 #include <grpcpp/server_context.h>
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -38,11 +44,24 @@
 
 namespace tane::calls {
 
+/// The steps of stopping a call's submissions, in order (see above).
+enum class StopStep {
+  kIntentCommitted,  ///< the call is stored CLOSING or CANCELLING
+  kFenceRaised,      ///< no submission lands in any shard any more
+};
+
+struct CallsServiceOptions {
+  /// Test seam: called after each StopStep with the call id, on the thread
+  /// that is stopping the call, so a test can interrupt it there (kill
+  /// Redis, say). Unset in production.
+  std::function<void(StopStep, const std::string& call_id)> after_step = {};
+};
+
 class CallsService final : public v1::CallsService::Service {
  public:
   /// `kit` and `catalog` must outlive the service. The kit must consume
   /// CommitmentsModel::Topics() and Subscribe() be called before kit.Start().
-  CallsService(runtime::ServiceKit& kit, const Catalog& catalog);
+  CallsService(runtime::ServiceKit& kit, const Catalog& catalog, CallsServiceOptions options = {});
 
   /// Registers the commitments read model's event handlers with the kit.
   void Subscribe() { commitments_.Subscribe(); }
@@ -52,6 +71,14 @@ class CallsService final : public v1::CallsService::Service {
   /// at the same time. True when this call closed it; false when there was
   /// nothing to do (not published, not due, or another replica was first).
   absl::StatusOr<bool> CloseIfDue(const std::string& call_id, absl::Time now);
+
+  /// Finishes a close or cancellation begun and not finished (the call is
+  /// CLOSING or CANCELLING because its CloseCall or CancelCall failed after
+  /// the intent, or its process died): raises the fence, counts, and commits
+  /// CLOSED with CallClosed (CANCELLED with CallCancelled), once however many
+  /// replicas try at the same time. True when this call finished it; false
+  /// when there was nothing to do. UNAVAILABLE when Redis is unreachable.
+  absl::StatusOr<bool> FinishIfStopping(const std::string& call_id, absl::Time now);
 
   // ---- tane.calls.v1.CallsService ----
   grpc::Status ListPrograms(grpc::ServerContext* context, const v1::ListProgramsRequest* request,
@@ -125,11 +152,19 @@ class CallsService final : public v1::CallsService::Service {
   absl::StatusOr<v1::Call> CancelCall(const Ctx& ctx, const v1::CancelCallRequest& r);
   absl::StatusOr<v1::Call> GetCall(const Ctx& ctx, const v1::GetCallRequest& r);
   absl::StatusOr<v1::ListCallsResponse> ListCalls(const Ctx& ctx, const v1::ListCallsRequest& r);
-  /// Raises the call's fence: no submit commit lands after this returns.
-  absl::Status StopSubmissions(const std::string& call_id, const std::string& why);
-  /// Closes the stored call: stops submissions, counts the submitted
-  /// applications, and returns the commit with CallClosed.
-  absl::StatusOr<runtime::Mutation<v1::Call>> CloseMutation(const Ctx& ctx, const runtime::Loaded<v1::Call>& current);
+  /// The commit of the stored call becoming `next`, with its index entries
+  /// (events are the caller's to add).
+  static runtime::Mutation<v1::Call> CallMutation(const runtime::Loaded<v1::Call>& current, v1::Call next);
+  /// The caller of the service's own commands (the deadline, finishing).
+  Ctx SystemContext(absl::Time now) const;
+  struct Stopped {
+    v1::Call call;  // as stored after the finish
+    bool by_this = false;  // this call committed the finish
+  };
+  /// Steps (2) and (3) of stopping (see above) for a CLOSING or CANCELLING
+  /// call; any other call is returned as stored, by_this false.
+  absl::StatusOr<Stopped> FinishStop(const Ctx& ctx, const std::string& call_id);
+  void AfterStep(StopStep step, const std::string& call_id) const;
 
   // Applications (applications.cc).
   absl::StatusOr<v1::Application> CreateApplication(const Ctx& ctx, const v1::CreateApplicationRequest& r);
@@ -159,6 +194,7 @@ class CallsService final : public v1::CallsService::Service {
 
   runtime::ServiceKit& kit_;
   const Catalog& catalog_;
+  const CallsServiceOptions options_;
   CommitmentsModel commitments_;
 };
 

@@ -1,12 +1,17 @@
 #pragma once
-/// Closes calls when their deadline passes.
+/// Closes calls when their deadline passes, and finishes every close or
+/// cancellation that a failure interrupted.
 ///
-/// Every replica runs one. Each tick reads the published calls in deadline
-/// order (idx:calls:published) and closes every one whose closes_at has
-/// passed on the kit's clock, through CallsService::CloseIfDue: the close is a
-/// versioned commit, so when replicas race, exactly one commits it and emits
-/// CallClosed; the others find it closed. A failed close (Redis down) is
-/// logged and tried again on the next tick; it does not hold up the others.
+/// Every replica runs one. Each tick first finishes the CLOSING and
+/// CANCELLING calls (idx:calls:stopping: a CloseCall or CancelCall that
+/// failed after its intent, or whose process died) through
+/// CallsService::FinishIfStopping, then reads the published calls in
+/// deadline order (idx:calls:published) and closes every one whose closes_at
+/// has passed on the kit's clock, through CallsService::CloseIfDue. Each
+/// step is a versioned commit, so when replicas race, exactly one commits
+/// it (and emits CallClosed or CallCancelled); the others find it done. A
+/// failure (Redis down) is logged and tried again on the next tick; it does
+/// not hold up the others.
 
 #include <condition_variable>
 #include <mutex>
@@ -37,8 +42,9 @@ class DeadlineScheduler final {
   /// Finishes the tick in progress and stops. Idempotent.
   void Stop();
 
-  /// One tick: closes every published call whose closes_at has passed.
-  /// Returns how many this replica closed; UNAVAILABLE when the index cannot
+  /// One tick: finishes every CLOSING or CANCELLING call, then closes every
+  /// published call whose closes_at has passed. Returns how many calls this
+  /// replica closed or finished cancelling; UNAVAILABLE when an index cannot
   /// be read.
   absl::StatusOr<int> CloseDueCalls();
 
