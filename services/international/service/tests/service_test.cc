@@ -130,6 +130,30 @@ class InternationalServiceTest : public ::testing::Test {
     ASSERT_EQ(created->joint_call_id(), call.joint_call_id());
   }
 
+  // ANR registered, `call` created and the JST side of JP-001 filed.
+  void OpenCallWithJstSide(const v1::JointCall& call) {
+    Register(Anr());
+    CreateCall(call);
+    Publish("tane.calls.events", Submitted(), kApplicationId);
+    ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+  }
+
+  // A CSV import of partner proposals into `call` (`rows` after the header).
+  static v1::ImportPartnerDataRequest ProposalImport(const v1::JointCall& call,
+                                                     const std::string& rows,
+                                                     const std::string& key) {
+    v1::ImportPartnerDataRequest r;
+    r.set_joint_call_id(call.joint_call_id());
+    r.set_format(v1::BATCH_FORMAT_CSV);
+    r.set_kind(v1::IMPORT_KIND_PARTNER_PROPOSALS);
+    r.set_content(
+        "joint_proposal_id,partner_reference_id,title_en,title_local,pi_name,institution_name,"
+        "institution_country,requested_currency,requested_amount\r\n" +
+        rows);
+    r.set_idempotency_key(key);
+    return r;
+  }
+
   // Waits until the consumer filed the JST side of `joint_id`.
   bool JstSideFiled(const std::string& joint_call_id, const std::string& joint_id) {
     return tane::testing::WaitFor(
@@ -299,25 +323,16 @@ TEST_F(InternationalServiceTest, JstDecisionBeforeItsApplicationIsParkedThenAppl
 }
 
 TEST_F(InternationalServiceTest, RetriedImportAppliesEachRowOnce) {
-  Register(Anr());
   const v1::JointCall call = ParallelCall();
-  CreateCall(call);
-  Publish("tane.calls.events", Submitted(), kApplicationId);
-  ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+  ASSERT_NO_FATAL_FAILURE(OpenCallWithJstSide(call));
 
   // The file revises JP-001 in a later row.
-  const std::string file =
-      "joint_proposal_id,partner_reference_id,title_en,title_local,pi_name,institution_name,"
-      "institution_country,requested_currency,requested_amount\r\n"
+  v1::ImportPartnerDataRequest r = ProposalImport(
+      call,
       "JP-001,ANR-1,Heat,,Marie Curie,CNRS,FR,EUR,250000\r\n"
       "JP-002,ANR-2,Light,,Pierre Curie,ENS,FR,EUR,150000\r\n"
-      "JP-001,ANR-1,Heat (revised),,Marie Curie,CNRS,FR,EUR,260000\r\n";
-  v1::ImportPartnerDataRequest r;
-  r.set_joint_call_id(call.joint_call_id());
-  r.set_format(v1::BATCH_FORMAT_CSV);
-  r.set_kind(v1::IMPORT_KIND_PARTNER_PROPOSALS);
-  r.set_content(file);
-  r.set_idempotency_key("upload-1");
+      "JP-001,ANR-1,Heat (revised),,Marie Curie,CNRS,FR,EUR,260000\r\n",
+      "upload-1");
   auto first = Call(&Stub::ImportPartnerData, PartnerOf("ANR"), r);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(first->committed());
@@ -345,11 +360,8 @@ TEST_F(InternationalServiceTest, RetriedImportAppliesEachRowOnce) {
 }
 
 TEST_F(InternationalServiceTest, WithdrawnApplicationLeavesThePairingUntilResubmitted) {
-  Register(Anr());
   const v1::JointCall call = ParallelCall();
-  CreateCall(call);
-  Publish("tane.calls.events", Submitted(), kApplicationId);
-  ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+  ASSERT_NO_FATAL_FAILURE(OpenCallWithJstSide(call));
   ASSERT_TRUE(PartnerFiles(call, PartnerProposalFor("JP-001")).ok());
 
   // calls withdraws it (delivered twice), and an application of a call that
@@ -450,24 +462,15 @@ TEST_F(InternationalServiceTest, PartnersSeeOnlyTheirOwnCallsAndAgency) {
 }
 
 TEST_F(InternationalServiceTest, BatchImportAllOrNothingThenIdempotent) {
-  Register(Anr());
   const v1::JointCall call = ParallelCall();
-  CreateCall(call);
-  Publish("tane.calls.events", Submitted(), kApplicationId);
-  ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+  ASSERT_NO_FATAL_FAILURE(OpenCallWithJstSide(call));
 
-  const std::string file =
-      "joint_proposal_id,partner_reference_id,title_en,title_local,pi_name,institution_name,"
-      "institution_country,requested_currency,requested_amount\r\n"
+  v1::ImportPartnerDataRequest r = ProposalImport(
+      call,
       "JP-001,ANR-1,Heat,Transport thermique,Marie Curie,CNRS,FR,EUR,250000.50\r\n"
       "JP-002,ANR-2,Light,,Pierre Curie,ENS,FR,EUR,1.234\r\n"
-      "JP-003,ANR-3,Sound,,Irène Joliot-Curie,ESPCI,FR,EUR,150000\r\n";
-  v1::ImportPartnerDataRequest r;
-  r.set_joint_call_id(call.joint_call_id());
-  r.set_format(v1::BATCH_FORMAT_CSV);
-  r.set_kind(v1::IMPORT_KIND_PARTNER_PROPOSALS);
-  r.set_content(file);
-  r.set_idempotency_key("import-1");
+      "JP-003,ANR-3,Sound,,Irène Joliot-Curie,ESPCI,FR,EUR,150000\r\n",
+      "import-1");
   auto refused = Call(&Stub::ImportPartnerData, PartnerOf("ANR"), r);
   ASSERT_TRUE(refused.ok()) << refused.status();
   EXPECT_FALSE(refused->committed());
