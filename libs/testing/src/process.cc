@@ -127,9 +127,11 @@ absl::Status ChildProcess::Restart() {
   return Launch();
 }
 
-std::string ChildProcess::LogTail(size_t max_lines) const {
-  std::ifstream in(options_.log_path);
-  if (!in) return "(no log at " + options_.log_path + ")";
+std::string ChildProcess::LogTail(size_t max_lines) const { return FileTail(options_.log_path, max_lines); }
+
+std::string FileTail(const std::string& path, size_t max_lines) {
+  std::ifstream in(path);
+  if (!in) return "(no log at " + path + ")";
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) {
     lines.push_back(std::move(line));

@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,20 +25,6 @@ namespace fs = std::filesystem;
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 
 std::string LogPath(const std::string& dir) { return dir + "/redis.log"; }
-
-// The last `max_lines` lines of a file, for error messages.
-std::string Tail(const std::string& path, size_t max_lines = 20) {
-  std::ifstream in(path);
-  if (!in) return "(no log at " + path + ")";
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(std::move(line));
-    if (lines.size() > max_lines) lines.erase(lines.begin());
-  }
-  std::string out;
-  for (const auto& line : lines) absl::StrAppend(&out, "\n  | ", line);
-  return out.empty() ? "(empty log)" : out;
-}
 
 // True when our redis-server (`pid`) answers on 127.0.0.1:port and is ready
 // for commands: PING answers PONG (not -LOADING while the AOF is replayed;
@@ -173,10 +158,12 @@ absl::Status RedisServer::Launch() {
     process_->Kill();
   }
   return absl::UnavailableError(absl::StrCat("redis-server on 127.0.0.1:", port_, " in ", directory_, " ", why,
-                                             "; log tail:", Tail(log)));
+                                             "; log tail:", FileTail(log)));
 }
 
 bool RedisServer::running() const { return process_ && process_->running(); }
+
+std::string RedisServer::log_path() const { return LogPath(directory_); }
 
 void RedisServer::Stop() {
   // SIGTERM makes redis-server fsync the AOF and exit, like SHUTDOWN.

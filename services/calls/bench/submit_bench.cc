@@ -10,17 +10,14 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
-#include <algorithm>
-#include <atomic>
-#include <cstdio>
 #include <iostream>
-#include <thread>
+#include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "calls_env.h"
+#include "tane/bench/bench.h"
 #include "tane/store/redis.h"
 #include "test_data.h"
 
@@ -41,44 +38,6 @@ int Fail(const absl::Status& s) {
   return 1;
 }
 
-struct RedisBenchmark {
-  double rps = 0;
-  double p50_ms = 0;
-  double p99_ms = 0;
-};
-
-// Runs redis-benchmark --csv and reads its one result line:
-// "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-absl::StatusOr<RedisBenchmark> RunRedisBenchmark(int port, const std::string& sha) {
-  const std::string command = absl::StrFormat("redis-benchmark -h 127.0.0.1 -p %d -c %d -n %d --csv EVALSHA %s 0 2>&1",
-                                              port, kClients, kRedisBenchmarkRequests, sha);
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return absl::InternalError("cannot run redis-benchmark (apt-get install redis-tools)");
-  std::string output;
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int rc = pclose(pipe);
-  if (rc != 0) return absl::InternalError(absl::StrCat("redis-benchmark failed: ", output));
-  for (absl::string_view line : absl::StrSplit(output, '\n')) {
-    if (!absl::StartsWith(line, "\"EVALSHA")) continue;
-    std::vector<std::string> fields;
-    for (absl::string_view f : absl::StrSplit(line, ',')) {
-      fields.emplace_back(absl::StripSuffix(absl::StripPrefix(f, "\""), "\""));
-    }
-    RedisBenchmark out;
-    if (fields.size() == 8 && absl::SimpleAtod(fields[1], &out.rps) && absl::SimpleAtod(fields[4], &out.p50_ms) &&
-        absl::SimpleAtod(fields[6], &out.p99_ms)) {
-      return out;
-    }
-  }
-  return absl::InternalError(absl::StrCat("no EVALSHA result in redis-benchmark's output: ", output));
-}
-
-double Percentile(std::vector<absl::Duration>& sorted, double p) {
-  const size_t i = std::min(sorted.size() - 1, static_cast<size_t>(p * static_cast<double>(sorted.size())));
-  return absl::ToDoubleMilliseconds(sorted[i]);
-}
-
 }  // namespace
 
 int main() {
@@ -95,60 +54,34 @@ int main() {
   // effort rule passes for all of them.
   const int total = kClients * kSubmitsPerClient;
   std::vector<std::string> drafts(total);
-  std::atomic<int> failures{0};
-  {
-    std::vector<std::thread> threads;
-    for (int c = 0; c < kClients; ++c) {
-      threads.emplace_back([&, c] {
-        for (int i = c; i < total; i += kClients) {
-          auto draft = tane::calls::testing::Draft(
-              stub, Applicant(absl::StrCat("bench-", i)), call->call_id(),
-              tane::calls::testing::CrestApplicationOf(tane::calls::testing::Researcher(10000000 + i),
-                                                       tane::calls::testing::Researcher(50000000 + i)));
-          if (draft.ok()) {
-            drafts[i] = draft->application_id();
-          } else if (failures.fetch_add(1) == 0) {
-            std::cerr << "draft failed: " << draft.status() << "\n";
-          }
-        }
+  const auto drafted =
+      tane::bench::RunClosedLoop(kClients, total, absl::InfiniteDuration(), [&](int, int64_t i) -> absl::Status {
+        auto draft = tane::calls::testing::Draft(
+            stub, Applicant(absl::StrCat("bench-", i)), call->call_id(),
+            tane::calls::testing::CrestApplicationOf(tane::calls::testing::Researcher(10000000 + i),
+                                                     tane::calls::testing::Researcher(50000000 + i)));
+        if (!draft.ok()) return draft.status();
+        drafts[i] = draft->application_id();
+        return absl::OkStatus();
       });
-    }
-    for (auto& t : threads) t.join();
-  }
-  if (failures.load() > 0) return Fail(absl::InternalError("drafts failed"));
+  if (drafted.errors > 0) return Fail(absl::InternalError("drafts failed"));
 
   // 50 clients, each its own channel (its own HTTP/2 connection), submitting
   // one after another.
-  std::vector<std::vector<absl::Duration>> latencies(kClients);
-  const absl::Time start = absl::Now();
-  {
-    std::vector<std::thread> threads;
-    for (int c = 0; c < kClients; ++c) {
-      threads.emplace_back([&, c] {
-        grpc::ChannelArguments args;
-        args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-        auto channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", (*replica)->port()),
-                                                 grpc::InsecureChannelCredentials(), args);
-        auto client = tane::calls::v1::CallsService::NewStub(channel);
-        for (int i = c; i < total; i += kClients) {
-          const absl::Time t0 = absl::Now();
-          auto submitted = tane::calls::testing::Submit(*client, Applicant(absl::StrCat("bench-", i)), drafts[i],
-                                                        absl::StrCat("submit-", i));
-          latencies[c].push_back(absl::Now() - t0);
-          if (!submitted.ok() && failures.fetch_add(1) == 0) {
-            std::cerr << "submit failed: " << submitted.status() << "\n";
-          }
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
+  std::vector<std::unique_ptr<tane::calls::v1::CallsService::Stub>> clients;
+  for (int c = 0; c < kClients; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    clients.push_back(tane::calls::v1::CallsService::NewStub(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", (*replica)->port()), grpc::InsecureChannelCredentials(), args)));
   }
-  const absl::Duration took = absl::Now() - start;
-  if (failures.load() > 0) return Fail(absl::InternalError(absl::StrCat(failures.load(), " submits failed")));
-  std::vector<absl::Duration> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  const double submits_per_second = total / absl::ToDoubleSeconds(took);
+  const auto run =
+      tane::bench::RunClosedLoop(kClients, total, absl::InfiniteDuration(), [&](int c, int64_t i) -> absl::Status {
+        return tane::calls::testing::Submit(*clients[c], Applicant(absl::StrCat("bench-", i)), drafts[i],
+                                            absl::StrCat("submit-", i))
+            .status();
+      });
+  if (run.errors > 0) return Fail(absl::InternalError(absl::StrCat(run.errors, " submits failed")));
 
   // redis-benchmark against a Redis fixture with the same settings.
   auto redis = tane::testing::RedisServer::Start();
@@ -156,19 +89,19 @@ int main() {
   tane::store::RedisOptions options;
   options.port = (*redis)->port();
   tane::store::RedisPool pool(options);
-  auto sha = pool.Command({"SCRIPT", "LOAD", "return redis.call('INCR', 'bench:counter')"});
-  if (!sha.ok()) return Fail(sha.status());
-  auto bare = RunRedisBenchmark((*redis)->port(), sha->str);
+  auto bare = tane::bench::BenchmarkEvalsha(pool, (*redis)->port(), kClients, kRedisBenchmarkRequests,
+                                            "return redis.call('INCR', 'bench:counter')");
   if (!bare.ok()) return Fail(bare.status());
 
   std::cout << absl::StrFormat(
       "SubmitApplication over gRPC, %d clients, 1 replica (%d Redis connections), Redis AOF appendfsync always, "
       "%d submits: %.0f submits/s, p50 %.2f ms, p99 %.2f ms\n",
-      kClients, kRedisPool, total, submits_per_second, Percentile(all, 0.50), Percentile(all, 0.99));
+      kClients, kRedisPool, total, run.per_second, tane::bench::Percentile(run.latencies_ms, 0.50),
+      tane::bench::Percentile(run.latencies_ms, 0.99));
   std::cout << absl::StrFormat(
       "redis-benchmark -c %d -n %d EVALSHA (INCR script) 0, same Redis settings: "
       "%.0f requests/s, p50 %.2f ms, p99 %.2f ms\n",
       kClients, kRedisBenchmarkRequests, bare->rps, bare->p50_ms, bare->p99_ms);
-  std::cout << absl::StrFormat("ratio: submits/s / EVALSHA/s = %.3f\n", submits_per_second / bare->rps);
+  std::cout << absl::StrFormat("ratio: submits/s / EVALSHA/s = %.3f\n", run.per_second / bare->rps);
   return 0;
 }

@@ -108,7 +108,8 @@ TEST(RulesFromCatalogTest, UnstatedPeriodIsNotLimitedAndStagesWithoutADateAreLef
   EXPECT_THAT(mirai.stage_gates[0].allowed_outcomes,
               ElementsAre(v1::STAGE_GATE_OUTCOME_CONTINUE, v1::STAGE_GATE_OUTCOME_STOP));
   EXPECT_TRUE(Of("crest").stage_gates.empty());
-  EXPECT_TRUE(Of("crest").interim_months.empty());  // not stated in the seeds
+  EXPECT_THAT(Of("crest").interim_months, ElementsAre(36));  // (practice) in the catalog
+  EXPECT_TRUE(Of("presto").interim_months.empty());        // not stated in the seeds
 }
 
 TEST(RulesFromCatalogTest, AProgramGivingInvalidRulesIsRefusedWithItsName) {

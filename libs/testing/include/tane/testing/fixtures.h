@@ -26,6 +26,10 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = ab
 /// A free TCP port on 127.0.0.1 (bound then released).
 int FreeLoopbackPort();
 
+/// The last `max_lines` lines of the file at `path`, each after "\n  | ",
+/// for failure messages; "(no log at <path>)" or "(empty log)" otherwise.
+std::string FileTail(const std::string& path, size_t max_lines = 20);
+
 class RedisServer final {
  public:
   struct Options {
@@ -43,6 +47,8 @@ class RedisServer final {
   std::string host() const { return "127.0.0.1"; }
   int port() const { return port_; }
   const std::string& directory() const { return directory_; }
+  /// Where redis-server writes its log (in directory()).
+  std::string log_path() const;
 
   /// SHUTDOWN-like stop (SIGTERM) and wait for exit.
   void Stop();
