@@ -367,7 +367,8 @@ absl::StatusOr<ImportOutcome> ImportPartnerData(const v1::JointCall& call,
                                                 const v1::PartnerAgency& agency,
                                                 const ProposalBook& book,
                                                 const v1::ImportPartnerDataRequest& request,
-                                                const Context& ctx) {
+                                                const Context& ctx,
+                                                const std::set<int>& applied_lines) {
   if (auto s = AuthorizeJointCall(ctx.actor, call); !s.ok()) return s;
   core::Violations v;
   if (request.joint_call_id() != call.joint_call_id()) {
@@ -418,6 +419,7 @@ absl::StatusOr<ImportOutcome> ImportPartnerData(const v1::JointCall& call,
   struct Touched {
     int64_t loaded_version = 0;
     std::vector<Event> events;
+    std::vector<int> lines;
   };
   std::vector<std::string> touch_order;
   std::map<std::string, Touched> touched;
@@ -429,6 +431,15 @@ absl::StatusOr<ImportOutcome> ImportPartnerData(const v1::JointCall& call,
                                                               : row.proposal.joint_proposal_id());
     if (!row.problems.empty()) {
       Reject(report, row.line, id, row.problems);
+      continue;
+    }
+    if (applied_lines.contains(row.line)) {
+      v1::RowResult& r = *report.add_results();
+      r.set_line(row.line);
+      r.set_joint_proposal_id(id);
+      r.set_outcome(v1::ROW_OUTCOME_UNCHANGED);
+      r.set_reason(kAppliedEarlier);
+      report.set_unchanged(report.unchanged() + 1);
       continue;
     }
     absl::StatusOr<Transition> t;
@@ -462,9 +473,11 @@ absl::StatusOr<ImportOutcome> ImportPartnerData(const v1::JointCall& call,
       work.Put(t->proposal);
     }
     if (!t->refusal.ok()) {
+      // Its flag is idempotent by itself: the row is not marked applied.
       Reject(report, row.line, id, ProblemsOf(t->refusal));
       continue;
     }
+    if (t->changed) touched[id].lines.push_back(row.line);
     v1::RowResult& r = *report.add_results();
     r.set_line(row.line);
     r.set_joint_proposal_id(id);
@@ -486,6 +499,7 @@ absl::StatusOr<ImportOutcome> ImportPartnerData(const v1::JointCall& call,
     w.proposal.set_version(t.loaded_version + 1);
     w.expected_version = t.loaded_version;
     w.events = std::move(t.events);
+    w.lines = std::move(t.lines);
     out.writes.push_back(std::move(w));
   }
   return out;

@@ -481,6 +481,14 @@ absl::StatusOr<Transition> ApplyApplicationSubmitted(const v1::JointCall* call,
     return absl::FailedPreconditionError(absl::StrCat("joint proposal ", key.joint_proposal_id,
                                                       " already holds application ", held));
   }
+  const bool refiled = current != nullptr && current->has_withdrawn_jst() &&
+                       current->withdrawn_jst().submission().application().application_id() ==
+                           app.application_id();
+  // A submission from before the withdrawal is a stale copy, not a resubmission.
+  if (refiled && app.has_submitted_at() && current->withdrawn_jst().has_withdrawn_at() &&
+      FromProto(app.submitted_at()) <= FromProto(current->withdrawn_jst().withdrawn_at())) {
+    return Unchanged(*current);
+  }
   if (call == nullptr && current != nullptr && current->has_partner()) {
     return absl::FailedPreconditionError(absl::StrCat("joint call ", joint_call_id,
                                                       " is needed to match joint proposal ",
@@ -488,6 +496,7 @@ absl::StatusOr<Transition> ApplyApplicationSubmitted(const v1::JointCall* call,
   }
   v1::JointProposal p = Base(current, joint_call_id, key.joint_proposal_id, app.call_id(),
                              call != nullptr ? call->partner_agency() : event.partner_agency());
+  if (refiled) p.clear_withdrawn_jst();
   *p.mutable_jst()->mutable_submission() = event;
   *p.mutable_jst()->mutable_received_at() = ToProto(ctx.now);
   p.set_match_problem(key.problem);
@@ -497,6 +506,59 @@ absl::StatusOr<Transition> ApplyApplicationSubmitted(const v1::JointCall* call,
     MaybeDecide(*call, p, ctx, events);
   }
   return Changed(std::move(p), std::move(events), ctx);
+}
+
+const v1::JointProposal* ProposalOfApplication(const std::vector<v1::JointProposal>& proposals,
+                                               std::string_view application_id) {
+  const auto holds = [&](const v1::JstSide& side) {
+    return side.submission().application().application_id() == application_id;
+  };
+  // A filed side first: a resubmission may sit elsewhere than its withdrawal.
+  for (const auto& p : proposals) {
+    if (p.has_jst() && holds(p.jst())) return &p;
+  }
+  for (const auto& p : proposals) {
+    if (p.has_withdrawn_jst() && holds(p.withdrawn_jst())) return &p;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<Transition> ApplyApplicationWithdrawn(const v1::JointProposal* current,
+                                                     const calls::v1::ApplicationWithdrawn& event,
+                                                     const Context& ctx) {
+  Violations v;
+  if (event.application_id().empty()) v.Add("application_id", "is required");
+  if (event.call_id().empty()) v.Add("call_id", "is required");
+  if (!v.empty()) return v.ToStatus("invalid ApplicationWithdrawn");
+  if (current == nullptr) return Transition{};
+  if (!current->has_jst() ||
+      current->jst().submission().application().application_id() != event.application_id()) {
+    return Unchanged(*current);
+  }
+  if (current->has_decision()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("application ", event.application_id(), " is withdrawn after the joint ",
+                     "decision on joint proposal ", current->joint_proposal_id(),
+                     " was made; the decision stands"));
+  }
+  v1::JointProposal p = *current;
+  v1::JstSide& withdrawn = *p.mutable_withdrawn_jst();
+  withdrawn = p.jst();
+  *withdrawn.mutable_withdrawn_at() =
+      event.has_withdrawn_at() ? event.withdrawn_at() : ToProto(ctx.now);
+  withdrawn.set_withdrawal_reason(event.reason());
+  p.clear_jst();
+  p.clear_matched_at();
+  p.clear_match_problem();
+  return Changed(std::move(p), {}, ctx);
+}
+
+bool DecidesSubmission(const reviews::v1::ProposalDecided& decision,
+                       const calls::v1::ApplicationSubmitted& submission) {
+  const calls::v1::Application& app = submission.application();
+  if (decision.application_id() != app.application_id()) return false;
+  return !decision.has_decided_at() || !app.has_submitted_at() ||
+         FromProto(decision.decided_at()) >= FromProto(app.submitted_at());
 }
 
 absl::StatusOr<Transition> SubmitPartnerProposal(const v1::JointCall& call,
@@ -556,24 +618,35 @@ absl::StatusOr<Transition> SubmitPartnerProposal(const v1::JointCall& call,
   return Changed(std::move(p), std::move(events), ctx);
 }
 
-absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
+absl::Status ValidateJstDecision(const reviews::v1::ProposalDecided& d) {
+  Violations v;
+  if (d.decision_id().empty()) v.Add("decision_id", "is required");
+  if (d.application_id().empty()) v.Add("application_id", "is required");
+  if (d.call_id().empty()) v.Add("call_id", "is required");
+  return v.empty() ? absl::OkStatus() : v.ToStatus("invalid ProposalDecided");
+}
+
+absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall* call,
                                             const v1::JointProposal& current,
                                             const reviews::v1::ProposalDecided& d,
                                             const Context& ctx) {
+  if (auto s = ValidateJstDecision(d); !s.ok()) return s;
   if (!current.has_jst() ||
       current.jst().submission().application().application_id() != d.application_id()) {
     return absl::FailedPreconditionError(
         absl::StrCat("joint proposal ", current.joint_proposal_id(), " has no JST application ",
                      d.application_id()));
   }
-  if (current.joint_call_id() != call.joint_call_id()) {
+  const std::string joint_call_id =
+      call != nullptr ? call->joint_call_id() : JointCallIdFor(d.call_id());
+  if (current.joint_call_id() != joint_call_id) {
     return absl::InvalidArgumentError(absl::StrCat("joint proposal ", current.joint_proposal_id(),
-                                                   " is not in joint call ", call.joint_call_id()));
+                                                   " is not in joint call ", joint_call_id));
   }
-  if (d.decision_id().empty()) {
-    Violations v;
-    v.Add("decision_id", "is required");
-    return v.ToStatus("invalid ProposalDecided");
+  if (call == nullptr && current.has_partner()) {
+    return absl::FailedPreconditionError(absl::StrCat("joint call ", joint_call_id,
+                                                      " is needed to decide joint proposal ",
+                                                      current.joint_proposal_id()));
   }
   const v1::SideDecision incoming = FromAdopted(d.adopted());
   const v1::SideDecision recorded = Recorded(current, v1::SIDE_JST);
@@ -588,7 +661,9 @@ absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
                      " is refused and flagged for the program officer"),
         ctx);
   }
-  if (auto refused = CheckFollower(call, current, v1::SIDE_JST, incoming, ctx)) return *refused;
+  if (call != nullptr) {
+    if (auto refused = CheckFollower(*call, current, v1::SIDE_JST, incoming, ctx)) return *refused;
+  }
 
   v1::JointProposal p = current;
   v1::JstDecision& stored = *p.mutable_jst()->mutable_decision();
@@ -603,7 +678,7 @@ absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
   stored.set_departure_reason(d.departure_reason());
   stored.set_case_id(d.case_id());
   std::vector<Event> events;
-  MaybeDecide(call, p, ctx, events);
+  if (call != nullptr) MaybeDecide(*call, p, ctx, events);
   return Changed(std::move(p), std::move(events), ctx);
 }
 
@@ -746,6 +821,7 @@ v1::JointProposalState StateOf(const v1::JointProposal& p) {
   if (p.has_jst() && p.has_partner()) return v1::JOINT_PROPOSAL_STATE_AWAITING_DECISIONS;
   if (p.has_jst()) return v1::JOINT_PROPOSAL_STATE_AWAITING_PARTNER_PROPOSAL;
   if (p.has_partner()) return v1::JOINT_PROPOSAL_STATE_AWAITING_JST_PROPOSAL;
+  if (p.has_withdrawn_jst()) return v1::JOINT_PROPOSAL_STATE_WITHDRAWN;
   return v1::JOINT_PROPOSAL_STATE_UNSPECIFIED;
 }
 

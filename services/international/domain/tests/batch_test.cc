@@ -2,6 +2,8 @@
 
 #include "tane/international/batch.h"
 
+#include <set>
+
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -35,8 +37,9 @@ v1::ImportPartnerDataRequest Import(const std::string& content,
 
 absl::StatusOr<ImportOutcome> RunImport(const ProposalBook& book,
                                         const v1::ImportPartnerDataRequest& r,
-                                        const common::v1::Actor& actor = Partner()) {
-  return ImportPartnerData(ParallelCall(), Anr(), book, r, Ctx(actor, Day(1)));
+                                        const common::v1::Actor& actor = Partner(),
+                                        const std::set<int>& applied_lines = {}) {
+  return ImportPartnerData(ParallelCall(), Anr(), book, r, Ctx(actor, Day(1)), applied_lines);
 }
 
 // The book after the wiring committed an import's writes.
@@ -201,6 +204,81 @@ TEST(ImportTest, SeveralRowsOnOneProposalAreOneWrite) {
   EXPECT_EQ(out->writes[0].proposal.version(), 2);
   EXPECT_EQ(out->writes[0].proposal.partner().proposal().title_en(), "Heat (revised)");
   EXPECT_EQ(out->writes[0].events.size(), 1u);  // matched once
+}
+
+TEST(ImportTest, RetryOfAnInterruptedImportAppliesEachRowOnce) {
+  const std::string file = std::string(kProposalHeader) +
+                           "JP-001,ANR-1,Heat,,Marie Curie,CNRS,FR,EUR,250000\r\n"
+                           "JP-003,ANR-3,Sound,,Ana,IPB,FR,EUR,150000\r\n"
+                           "JP-001,ANR-1,Heat (revised),,Marie Curie,CNRS,FR,EUR,260000\r\n"
+                           "JP-004,ANR-4,Optics,,Ana,IPB,FR,EUR,150000\r\n";
+  const ProposalBook start = BookWithJstSide();
+  auto first = RunImport(start, Import(file));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->writes.size(), 3u);
+  EXPECT_THAT(first->writes[0].lines, ::testing::ElementsAre(2, 4));  // JP-001
+  EXPECT_THAT(first->writes[1].lines, ::testing::ElementsAre(3));     // JP-003
+  EXPECT_THAT(first->writes[2].lines, ::testing::ElementsAre(5));     // JP-004
+
+  // The run wrote JP-001 and JP-003, then failed before JP-004.
+  ProposalBook interrupted = start;
+  std::set<int> applied;
+  for (const ProposalWrite& w : {first->writes[0], first->writes[1]}) {
+    interrupted.Put(w.proposal);
+    applied.insert(w.lines.begin(), w.lines.end());
+  }
+  // Without the applied lines, line 2 would revise JP-001 back to "Heat"
+  // and line 4 revise it again: JP-001 written twice, its rows applied twice.
+  auto blind = RunImport(interrupted, Import(file));
+  ASSERT_TRUE(blind.ok());
+  EXPECT_EQ(blind->writes.size(), 2u);
+
+  auto retry = RunImport(interrupted, Import(file), Partner(), applied);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->report.committed());
+  ASSERT_EQ(retry->writes.size(), 1u);
+  EXPECT_EQ(retry->writes[0].proposal.joint_proposal_id(), "JP-004");
+  EXPECT_EQ(retry->report.applied(), 1);
+  EXPECT_EQ(retry->report.unchanged(), 3);
+  for (const v1::RowResult& r : retry->report.results()) {
+    SCOPED_TRACE(r.line());
+    const bool earlier = r.line() != 5;
+    EXPECT_EQ(r.outcome(), earlier ? v1::ROW_OUTCOME_UNCHANGED : v1::ROW_OUTCOME_APPLIED);
+    EXPECT_EQ(r.reason(), earlier ? kAppliedEarlier : "");
+  }
+  // Every row applied once: the state is the uninterrupted run's.
+  const ProposalBook done = Committed(interrupted, *retry);
+  for (const ProposalWrite& w : first->writes) {
+    const v1::JointProposal* p = done.Find(w.proposal.joint_proposal_id());
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(MessageDifferencer::Equals(*p, w.proposal)) << p->DebugString();
+  }
+}
+
+TEST(ImportTest, EveryBadRowIsReportedBeforeAnythingIsWritten) {
+  // Bad rows first, last and in between, among good ones: nothing is written
+  // and each bad row is reported with its line, field and reason.
+  const std::string file = std::string(kProposalHeader) +
+                           "JP-001,ANR-1,,,Marie Curie,CNRS,FR,EUR,250000\r\n"       // no title
+                           "JP-002,ANR-2,Light,,Pierre Curie,ENS,FR,EUR,150000\r\n"  // good
+                           "JP-003,ANR-3,Sound,,Ana,IPB,FRA,EUR,150000\r\n"          // country
+                           "JP-004,ANR-4,Optics,,Ana,IPB,FR,EUR,150000\r\n"          // good
+                           "JP-005,ANR-2,Waves,,Ana,IPB,FR,EUR,150000\r\n";  // ANR-2 is JP-002's
+  auto out = RunImport(BookWithJstSide(), Import(file));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_FALSE(out->report.committed());
+  EXPECT_TRUE(out->writes.empty());
+  EXPECT_EQ(out->report.rejected(), 3) << out->report.DebugString();
+  EXPECT_EQ(out->report.applied(), 2);  // would apply
+  const std::vector<Rejection> bad = Rejections(out->report);
+  ASSERT_EQ(bad.size(), 3u);
+  EXPECT_EQ(bad[0].line, 2);
+  EXPECT_EQ(bad[0].field, "title_en");
+  EXPECT_EQ(bad[1].line, 4);
+  EXPECT_EQ(bad[1].field, "institution_country");
+  EXPECT_EQ(bad[2].line, 6);
+  EXPECT_THAT(bad[2].reason, HasSubstr("already filed under joint proposal JP-002"));
+  for (const Rejection& r : bad) EXPECT_FALSE(r.reason.empty());
 }
 
 TEST(ImportTest, HeaderProblemsRejectTheWholeFileAtLineOne) {

@@ -182,6 +182,64 @@ TEST(ParallelModelTest, JointDecisionCarriesWhatProjectsNeeds) {
   EXPECT_EQ(e.research_start_time().seconds(), absl::ToUnixSeconds(Day(116)));
 }
 
+TEST(ParallelModelTest, JstDecisionBeforeTheJointCallIsRecordedAndCombinedWhenThePartnerFiles) {
+  // The application and its decision are consumed before staff created the
+  // joint call: the decision is kept on the JST side, nothing is decided yet.
+  const Context system = Ctx(System());
+  const JstKey key = JstKeyFor(Submitted(), nullptr);
+  auto filed = ApplyApplicationSubmitted(nullptr, nullptr, Submitted(), key, system);
+  ASSERT_TRUE(filed.ok()) << filed.status();
+  auto decided = ApplyJstDecision(nullptr, filed->proposal, JstDecision(true, "dec-7"), system);
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_TRUE(decided->changed);
+  EXPECT_TRUE(decided->events.empty());
+  EXPECT_EQ(decided->proposal.jst().decision().decision_id(), "dec-7");
+  EXPECT_FALSE(decided->proposal.has_decision());
+  auto again = ApplyJstDecision(nullptr, decided->proposal, JstDecision(true, "dec-7"), system);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+
+  // The joint call exists now; the partner files and decides: the recorded
+  // JST decision counts.
+  v1::SubmitPartnerProposalRequest submit;
+  submit.set_joint_call_id(ParallelCall().joint_call_id());
+  *submit.mutable_partner_proposal() = PartnerProposalFor();
+  auto matched = SubmitPartnerProposal(ParallelCall(), Anr(), &decided->proposal, "", submit,
+                                       Ctx(Partner()));
+  ASSERT_TRUE(matched.ok()) << matched.status();
+  v1::RecordPartnerDecisionRequest partner;
+  partner.set_joint_call_id(ParallelCall().joint_call_id());
+  partner.set_joint_proposal_id("JP-001");
+  *partner.mutable_partner_decision() = PartnerDecisionOf(true);
+  auto joint = RecordPartnerDecision(ParallelCall(), Anr(), &matched->proposal, partner,
+                                     Ctx(Partner()));
+  ASSERT_TRUE(joint.ok()) << joint.status();
+  EXPECT_EQ(joint->proposal.decision().outcome(), v1::JOINT_OUTCOME_ADOPTED);
+  int made = 0;
+  for (const Event& e : joint->events) {
+    if (const auto* m = std::get_if<v1::JointDecisionMade>(&e)) {
+      ++made;
+      EXPECT_EQ(m->jst_decision_id(), "dec-7");
+    }
+  }
+  EXPECT_EQ(made, 1);
+
+  // Without the joint call a partner side cannot be combined with.
+  auto no_call = ApplyJstDecision(nullptr, matched->proposal, JstDecision(true, "dec-8"), system);
+  EXPECT_EQ(no_call.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ParallelModelTest, JstDecisionWithoutItsIdsListsEveryProblem) {
+  reviews::v1::ProposalDecided bare;
+  bare.set_joint_call(true);
+  const absl::Status s = ValidateJstDecision(bare);
+  ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> fields;
+  for (const auto& v : core::ViolationsOf(s)) fields.push_back(v.field);
+  EXPECT_THAT(fields, ::testing::ElementsAre("decision_id", "application_id", "call_id"));
+  EXPECT_TRUE(ValidateJstDecision(JstDecision(true)).ok());
+}
+
 struct ContradictionCase {
   std::string name;
   bool partner_first;  // the partner decides before JST

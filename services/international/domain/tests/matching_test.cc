@@ -228,5 +228,115 @@ TEST(MatchingReportTest, CountsRateAndUnmatchedLists) {
   EXPECT_EQ(empty.jst_matching_rate_bp(), 0);
 }
 
+TEST(WithdrawalTest, WithdrawnApplicationLeavesThePairingUntilItIsSubmittedAgain) {
+  Driver d(ParallelCall(), Anr());
+  ASSERT_TRUE(d.Submit(Submitted()).ok());
+  ASSERT_TRUE(d.PartnerProposal(PartnerProposalFor()).ok());
+  ASSERT_EQ(d.proposal()->state(), v1::JOINT_PROPOSAL_STATE_AWAITING_DECISIONS);
+
+  auto withdrawn = d.Withdraw(Withdrawn(Day(2)), Day(2));
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.status();
+  EXPECT_TRUE(withdrawn->changed);
+  const v1::JointProposal& p = *d.proposal();
+  EXPECT_EQ(p.state(), v1::JOINT_PROPOSAL_STATE_AWAITING_JST_PROPOSAL);
+  EXPECT_FALSE(p.has_jst());
+  EXPECT_FALSE(p.has_matched_at());
+  EXPECT_EQ(p.withdrawn_jst().submission().application().application_id(), kApplicationId);
+  EXPECT_EQ(p.withdrawn_jst().withdrawn_at().seconds(), absl::ToUnixSeconds(Day(2)));
+  EXPECT_EQ(p.withdrawn_jst().withdrawal_reason(), "共同研究者の異動のため");
+  const v1::MatchingReport unpaired = BuildMatchingReport(ParallelCall().joint_call_id(), {p});
+  EXPECT_EQ(unpaired.matched(), 0);
+  EXPECT_EQ(unpaired.partner_only(), 1);
+  EXPECT_EQ(unpaired.jst_proposals(), 0);
+
+  // The same withdrawal again, and the old submission redelivered, change nothing.
+  auto again = d.Withdraw(Withdrawn(Day(2)), Day(3));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+  auto stale = d.Submit(Submitted(), Day(3));
+  ASSERT_TRUE(stale.ok()) << stale.status();
+  EXPECT_FALSE(stale->changed);
+  EXPECT_EQ(d.proposal()->version(), p.version());
+
+  // Submitted again after the withdrawal: filed and matched anew.
+  calls::v1::ApplicationSubmitted resubmitted = Submitted();
+  *resubmitted.mutable_application()->mutable_submitted_at() = Ts(Day(4));
+  auto restored = d.Submit(resubmitted, Day(4));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_TRUE(restored->changed);
+  EXPECT_EQ(d.proposal()->state(), v1::JOINT_PROPOSAL_STATE_AWAITING_DECISIONS);
+  EXPECT_FALSE(d.proposal()->has_withdrawn_jst());
+  EXPECT_EQ(d.proposal()->matched_at().seconds(), absl::ToUnixSeconds(Day(4)));
+  EXPECT_EQ(d.EventsOf<v1::JointProposalMatched>().size(), 2u);
+  EXPECT_EQ(BuildMatchingReport(ParallelCall().joint_call_id(), {*d.proposal()}).matched(), 1);
+}
+
+TEST(WithdrawalTest, AfterTheJointDecisionTheWithdrawalIsRefused) {
+  Driver d(ParallelCall(), Anr());
+  ASSERT_TRUE(d.Submit(Submitted()).ok());
+  ASSERT_TRUE(d.PartnerProposal(PartnerProposalFor()).ok());
+  ASSERT_TRUE(d.Jst(JstDecision(true)).ok());
+  ASSERT_TRUE(d.PartnerDecision(PartnerDecisionOf(true)).ok());
+  ASSERT_EQ(d.proposal()->state(), v1::JOINT_PROPOSAL_STATE_DECIDED);
+  auto refused = d.Withdraw(Withdrawn(Day(2)), Day(2));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(d.proposal()->has_jst());
+}
+
+TEST(WithdrawalTest, JstOnlyProposalIsWithdrawnAndFoundByItsApplication) {
+  Driver d(ParallelCall(), Anr());
+  ASSERT_TRUE(d.Submit(Submitted()).ok());
+  ASSERT_TRUE(d.Withdraw(Withdrawn(Day(1))).ok());
+  EXPECT_EQ(d.proposal()->state(), v1::JOINT_PROPOSAL_STATE_WITHDRAWN);
+
+  const std::vector<v1::JointProposal> proposals = {*d.proposal()};
+  const v1::JointProposal* found = ProposalOfApplication(proposals, kApplicationId);
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->joint_proposal_id(), "JP-001");
+  EXPECT_EQ(ProposalOfApplication(proposals, "another-application"), nullptr);
+
+  // Never filed here (not a joint call): nothing to do.
+  auto none = ApplyApplicationWithdrawn(nullptr, Withdrawn(Day(1)), Ctx(System()));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->changed);
+
+  calls::v1::ApplicationWithdrawn bare;
+  const absl::Status s = ApplyApplicationWithdrawn(found, bare, Ctx(System())).status();
+  ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> fields;
+  for (const auto& v : core::ViolationsOf(s)) fields.push_back(v.field);
+  EXPECT_THAT(fields, ::testing::ElementsAre("application_id", "call_id"));
+}
+
+TEST(WithdrawalTest, OnlyDecisionsFromAfterASubmissionDecideIt) {
+  struct Case {
+    std::string name;
+    int decided_day;  // 0: no decided_at
+    int submitted_day;
+    std::string application_id;
+    bool decides;
+  };
+  const std::vector<Case> cases = {
+      {"decided after the submission", 5, 4, kApplicationId, true},
+      {"decided at the submission instant", 4, 4, kApplicationId, true},
+      {"decided before the resubmission", 3, 4, kApplicationId, false},
+      {"no decision time", 0, 4, kApplicationId, true},
+      {"another application", 5, 4, "another-application", false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    reviews::v1::ProposalDecided decision = JstDecision(true);
+    decision.set_application_id(c.application_id);
+    if (c.decided_day == 0) {
+      decision.clear_decided_at();
+    } else {
+      *decision.mutable_decided_at() = Ts(Day(c.decided_day));
+    }
+    calls::v1::ApplicationSubmitted submission = Submitted();
+    *submission.mutable_application()->mutable_submitted_at() = Ts(Day(c.submitted_day));
+    EXPECT_EQ(DecidesSubmission(decision, submission), c.decides);
+  }
+}
+
 }  // namespace
 }  // namespace tane::international

@@ -6,13 +6,13 @@
 
 namespace tane::international::testing {
 
-namespace {
-
 google::protobuf::Timestamp Ts(absl::Time t) {
   google::protobuf::Timestamp ts;
   ts.set_seconds(absl::ToUnixSeconds(t));
   return ts;
 }
+
+namespace {
 
 common::v1::Money Eur(int64_t cents) {
   common::v1::Money m;
@@ -173,6 +173,16 @@ calls::v1::ApplicationSubmitted Submitted(const std::string& joint_id, const std
   return e;
 }
 
+calls::v1::ApplicationWithdrawn Withdrawn(absl::Time at) {
+  calls::v1::ApplicationWithdrawn e;
+  e.set_application_id(kApplicationId);
+  e.set_call_id(kCallId);
+  *e.mutable_withdrawn_at() = Ts(at);
+  e.set_was_submitted(true);
+  e.set_reason("共同研究者の異動のため");
+  return e;
+}
+
 v1::PartnerProposal PartnerProposalFor(const std::string& joint_id, const std::string& reference) {
   v1::PartnerProposal p;
   p.set_joint_proposal_id(joint_id);
@@ -264,7 +274,12 @@ absl::StatusOr<Transition> Driver::PartnerProposal(const v1::PartnerProposal& pr
 absl::StatusOr<Transition> Driver::Jst(const reviews::v1::ProposalDecided& decision,
                                        absl::Time now) {
   if (!proposal_) return absl::FailedPreconditionError("no proposal yet");
-  return Keep(ApplyJstDecision(call_, *proposal_, decision, Ctx(System(), now)));
+  return Keep(ApplyJstDecision(&call_, *proposal_, decision, Ctx(System(), now)));
+}
+
+absl::StatusOr<Transition> Driver::Withdraw(const calls::v1::ApplicationWithdrawn& event,
+                                            absl::Time now) {
+  return Keep(ApplyApplicationWithdrawn(current(), event, Ctx(System(), now)));
 }
 
 absl::StatusOr<Transition> Driver::PartnerDecision(const v1::PartnerDecision& decision,

@@ -19,6 +19,8 @@ inline constexpr char kApplicationId[] = "0b7e2a44-1f3c-4f6a-b6a1-3d2c1b0a9f88";
 
 /// 2017-06-07 00:00 JST plus `days`.
 absl::Time Day(int days = 0);
+/// `t` to whole seconds.
+google::protobuf::Timestamp Ts(absl::Time t);
 
 common::v1::Actor Staff();
 /// A partner acting for `agency`.
@@ -47,6 +49,9 @@ calls::v1::ApplicationSubmitted Submitted(const std::string& joint_id = "JP-001"
                                           const std::string& application_id = kApplicationId,
                                           const std::string& partner_agency = "ANR");
 
+/// calls' ApplicationWithdrawn of kApplicationId in kCallId, at `at`.
+calls::v1::ApplicationWithdrawn Withdrawn(absl::Time at);
+
 /// A valid partner proposal for ParallelCall (EUR 250,000.00).
 v1::PartnerProposal PartnerProposalFor(const std::string& joint_id = "JP-001",
                                        const std::string& reference = "ANR-17-JAPA-0001");
@@ -73,6 +78,8 @@ class Driver {
                                  absl::Time now = Day());
   absl::StatusOr<Transition> PartnerDecision(const v1::PartnerDecision& decision,
                                              absl::Time now = Day());
+  absl::StatusOr<Transition> Withdraw(const calls::v1::ApplicationWithdrawn& event,
+                                      absl::Time now = Day());
   absl::StatusOr<Transition> Rd(const std::string& reference, absl::Time signed_at,
                                 absl::Time now = Day());
 

@@ -1,5 +1,6 @@
 #include "repository.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "tane/international/audit.h"
@@ -16,6 +17,15 @@ constexpr char kAudit[] = "idx:audit";
 std::string CallProposalsKey(const std::string& id) { return "idx:jc-proposals:" + id; }
 std::string CallReferencesKey(const std::string& id) { return "idx:jc-refs:" + id; }
 std::string AuditRecordKey(const std::string& id) { return "audit:" + id; }
+std::string ParkedDecisionsKey(const std::string& application_id) {
+  return "idx:parked-jst:" + application_id;
+}
+
+std::string ImportRowsKey(const v1::ImportPartnerDataRequest& request) {
+  return absl::StrCat("idx:import-rows:", request.joint_call_id(), ":",
+                      Sha256Hex(request.content()), ":", static_cast<int>(request.format()), ":",
+                      static_cast<int>(request.kind()));
+}
 
 absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
@@ -99,6 +109,13 @@ absl::StatusOr<std::vector<v1::JointCall>> Repository::JointCalls() {
   return LoadAll<v1::JointCall>(kJointCallType, IdsOf(*members));
 }
 
+absl::StatusOr<std::vector<reviews::v1::ProposalDecided>> Repository::ParkedDecisions(
+    const std::string& application_id) {
+  auto members = kit_.index().All(ParkedDecisionsKey(application_id));
+  if (!members.ok()) return members.status();
+  return LoadAll<reviews::v1::ProposalDecided>(kParkedDecisionType, IdsOf(*members));
+}
+
 absl::StatusOr<std::string> Repository::AgencyOfCredential(const std::string& credential_id) {
   auto page = kit_.index().Page("idx:credential:" + credential_id, "", 1);
   if (!page.ok()) return page.status();
@@ -165,6 +182,45 @@ store::Commit Repository::ProposalCommit(const runtime::RequestContext& rc,
                                           Sha256Hex(p.partner().proposal().partner_reference_id()),
                                           p.joint_proposal_id()));
   }
+  return c;
+}
+
+absl::StatusOr<std::set<int>> Repository::AppliedImportLines(
+    const v1::ImportPartnerDataRequest& request) {
+  auto fields = kit_.index().Fields(ImportRowsKey(request));
+  if (!fields.ok()) return fields.status();
+  std::set<int> lines;
+  for (const auto& [line, joint_proposal_id] : *fields) {
+    int n = 0;
+    if (!absl::SimpleAtoi(line, &n)) {
+      return absl::InternalError(absl::StrCat("stored import row \"", line, "\" is not a line"));
+    }
+    lines.insert(n);
+  }
+  return lines;
+}
+
+store::Commit Repository::ImportCommit(const runtime::RequestContext& rc,
+                                       const v1::ImportPartnerDataRequest& request,
+                                       const ProposalWrite& write) {
+  store::Commit c = ProposalCommit(rc, write.proposal, write.expected_version, write.events);
+  const std::string key = ImportRowsKey(request);
+  for (int line : write.lines) {
+    c.index_ops.push_back({store::IndexOp::Kind::kHashSet, key, absl::StrCat(line),
+                           write.proposal.joint_proposal_id()});
+  }
+  return c;
+}
+
+store::Commit Repository::ParkedDecisionCommit(const runtime::RequestContext& rc,
+                                               const reviews::v1::ProposalDecided& decision) {
+  store::Commit c;
+  c.aggregate_type = kParkedDecisionType;
+  c.aggregate_id = decision.decision_id();
+  c.expected_version = 0;
+  c.data = decision.SerializeAsString();
+  c.index_ops.push_back(store::IndexAdd(ParkedDecisionsKey(decision.application_id()),
+                                        store::SortKeyOfTime(rc.now), decision.decision_id()));
   return c;
 }
 

@@ -12,18 +12,29 @@
 //   idx:jc-refs:<joint call>         "<sha256 of partner reference>|<joint proposal id>"
 //   idx:credential:<credential id>   "<code>|<code>"
 //   idx:cert:<identity sha256>       "<code>|<code>"
+//   agg:parked_jst_decision:<decision id>
+//                                    reviews' ProposalDecided that came before
+//                                    its ApplicationSubmitted (kept after use)
+//   idx:parked-jst:<application id>  "<parked time>|<decision id>"
+//   idx:import-rows:<joint call>:<file sha256>:<format>:<kind>
+//                                    hash: file line -> joint proposal id, the
+//                                    rows of a file applied (by the proposal's
+//                                    own commit), so a retry skips them
 //   audit:<audit id>                 AuditRecord (in the shard of the audit id)
 //   idx:audit, idx:audit-call:<joint call>, idx:audit-agency:<code>
 //                                    "<time>|<audit id>"
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tane/international/batch.h"
 #include "tane/international/proposal.h"
 #include "tane/international/v1/international.pb.h"
 #include "tane/international/v1/state.pb.h"
+#include "tane/reviews/v1/events.pb.h"
 #include "tane/runtime/service_kit.h"
 
 namespace tane::international::service {
@@ -31,6 +42,7 @@ namespace tane::international::service {
 inline constexpr char kAgencyType[] = "partner_agency";
 inline constexpr char kJointCallType[] = "joint_call";
 inline constexpr char kProposalType[] = "joint_proposal";
+inline constexpr char kParkedDecisionType[] = "parked_jst_decision";
 
 class Repository final {
  public:
@@ -51,6 +63,9 @@ class Repository final {
   absl::StatusOr<std::vector<v1::JointCall>> JointCalls();
   /// "<create time>|<joint call id>": the order of idx:joint-calls.
   static std::string JointCallOrder(const v1::JointCall& call);
+  /// The parked JST decisions of an application, in the order they were parked.
+  absl::StatusOr<std::vector<reviews::v1::ProposalDecided>> ParkedDecisions(
+      const std::string& application_id);
   /// The agency of a credential id or certificate identity digest; empty if none.
   absl::StatusOr<std::string> AgencyOfCredential(const std::string& credential_id);
   absl::StatusOr<std::string> AgencyOfCertificate(const std::string& identity_sha256_hex);
@@ -62,6 +77,15 @@ class Repository final {
   store::Commit JointCallCommit(const v1::JointCall& call);
   store::Commit ProposalCommit(const runtime::RequestContext& rc, const v1::JointProposal& proposal,
                                int64_t expected_version, const std::vector<Event>& events);
+  /// The lines of the file `request` imports that an earlier import applied.
+  absl::StatusOr<std::set<int>> AppliedImportLines(const v1::ImportPartnerDataRequest& request);
+  /// ProposalCommit of one import write, recording its lines as applied.
+  store::Commit ImportCommit(const runtime::RequestContext& rc,
+                             const v1::ImportPartnerDataRequest& request,
+                             const ProposalWrite& write);
+  /// Parks a JST decision (new: expected version 0) until its application is filed.
+  store::Commit ParkedDecisionCommit(const runtime::RequestContext& rc,
+                                     const reviews::v1::ProposalDecided& decision);
 
   /// Writes an audit record and its ExchangeAudited event.
   absl::Status WriteAudit(const runtime::RequestContext& rc, const v1::AuditRecord& record);

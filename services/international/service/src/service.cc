@@ -38,6 +38,13 @@ Context DomainContext(const runtime::RequestContext& rc) {
   return ctx;
 }
 
+// The domain context of a consumed event.
+Context EventContext(const runtime::RequestContext& rc) {
+  Context ctx = DomainContext(rc);
+  ctx.channel = v1::CHANNEL_EVENT;
+  return ctx;
+}
+
 absl::Status NoJointCall(const std::string& id) {
   return absl::NotFoundError(absl::StrCat("no joint call ", id));
 }
@@ -618,22 +625,27 @@ grpc::Status InternationalService::ImportPartnerData(grpc::ServerContext* contex
               for (int attempt = 0; attempt < kImportAttempts; ++attempt) {
                 auto proposals = repo_->CallProposals(ca->call.joint_call_id());
                 if (!proposals.ok()) return proposals.status();
+                // Rows of this file an interrupted (or earlier) run applied:
+                // their effect is in the proposals, so they are not applied again.
+                auto applied_lines = repo_->AppliedImportLines(*request);
+                if (!applied_lines.ok()) return applied_lines.status();
+                // The whole file is validated here; writes exist only for a
+                // report that commits, so a bad row never leaves a part written.
                 auto outcome = international::ImportPartnerData(
-                    ca->call, ca->agency, ProposalBook(*proposals), *request, ctx);
+                    ca->call, ca->agency, ProposalBook(*proposals), *request, ctx, *applied_lines);
                 if (!outcome.ok()) return outcome.status();
+                // One commit per proposal, each recording its rows as applied.
                 absl::Status written;
                 for (const ProposalWrite& w : outcome->writes) {
-                  auto committed = kit_.store().Commit(
-                      repo_->ProposalCommit(rc, w.proposal, w.expected_version, w.events));
+                  auto committed = kit_.store().Commit(repo_->ImportCommit(rc, *request, w));
                   if (!committed.ok()) {
                     written = committed.status();
                     break;
                   }
                 }
                 if (absl::IsAborted(written)) {
-                  last_conflict =
-                      written;  // a concurrent change: the rows already written are now unchanged
-                  continue;
+                  last_conflict = written;  // a concurrent change: computed again, rows written
+                  continue;                 // by this attempt are then skipped
                 }
                 if (!written.ok()) return written;
                 runtime::Mutation<v1::ImportReport> m;
@@ -710,6 +722,10 @@ void InternationalService::RegisterEventHandlers() {
       [this](const common::v1::EventEnvelope& envelope, const calls::v1::ApplicationSubmitted& e) {
         return OnApplicationSubmitted(envelope, e);
       });
+  kit_.On<calls::v1::ApplicationWithdrawn>(
+      [this](const common::v1::EventEnvelope& envelope, const calls::v1::ApplicationWithdrawn& e) {
+        return OnApplicationWithdrawn(envelope, e);
+      });
   kit_.On<reviews::v1::ProposalDecided>(
       [this](const common::v1::EventEnvelope& envelope, const reviews::v1::ProposalDecided& e) {
         return OnProposalDecided(envelope, e);
@@ -721,8 +737,7 @@ absl::Status InternationalService::OnApplicationSubmitted(
   if (event.partner_agency().empty()) return absl::OkStatus();  // not a joint call
   const runtime::RequestContext rc =
       runtime::ContextOfEvent(envelope, kit_.clock().Now(), kService);
-  Context ctx = DomainContext(rc);
-  ctx.channel = v1::CHANNEL_EVENT;
+  const Context ctx = EventContext(rc);
   const std::string joint_call_id = JointCallIdFor(event.application().call_id());
   auto call = repo_->JointCall(joint_call_id);
   if (!call.ok()) return call.status();
@@ -738,30 +753,83 @@ absl::Status InternationalService::OnApplicationSubmitted(
       ApplyApplicationSubmitted(call->exists() ? &call->value : nullptr,
                                 current->exists() ? &current->value : nullptr, event, key, ctx);
   if (!t.ok()) return t.status();
+  if (t->changed) {
+    auto applied =
+        bus::ApplyOnce(kit_.store(), envelope,
+                       repo_->ProposalCommit(rc, t->proposal, current->version, t->events));
+    if (!applied.ok()) return applied.status();
+  }
+  // JST decisions that came first wait parked. Read after the filing is
+  // committed: a decision parked meanwhile by another replica is then seen
+  // here, or its own look-up after parking sees the filing.
+  auto parked = repo_->ParkedDecisions(event.application().application_id());
+  if (!parked.ok()) return parked.status();
+  for (const reviews::v1::ProposalDecided& decision : *parked) {
+    if (!DecidesSubmission(decision, event)) continue;  // decided an earlier, withdrawn submission
+    auto applied = ApplyJstDecisionToFiled(rc, decision, {key.joint_proposal_id});
+    if (!applied.ok()) return applied.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InternationalService::OnApplicationWithdrawn(
+    const common::v1::EventEnvelope& envelope, const calls::v1::ApplicationWithdrawn& event) {
+  const runtime::RequestContext rc =
+      runtime::ContextOfEvent(envelope, kit_.clock().Now(), kService);
+  // Withdrawals of every call come here (the event does not say whether the
+  // call is joint): the joint call's proposals tell.
+  auto proposals = repo_->CallProposals(JointCallIdFor(event.call_id()));
+  if (!proposals.ok()) return proposals.status();
+  const v1::JointProposal* current = ProposalOfApplication(*proposals, event.application_id());
+  auto t = ApplyApplicationWithdrawn(current, event, EventContext(rc));
+  if (!t.ok()) return t.status();
   if (!t->changed) return absl::OkStatus();
-  auto applied = bus::ApplyOnce(
-      kit_.store(), envelope, repo_->ProposalCommit(rc, t->proposal, current->version, t->events));
-  return applied.ok() ? absl::OkStatus() : applied.status();
+  auto applied = bus::ApplyOnce(kit_.store(), envelope,
+                                repo_->ProposalCommit(rc, t->proposal, current->version(), {}));
+  if (!applied.ok()) return applied.status();
+  telemetry::LogInfo("JST application withdrawn from its joint proposal",
+                     {{"application_id", event.application_id()},
+                      {"joint_proposal_id", t->proposal.joint_proposal_id()}});
+  return absl::OkStatus();
 }
 
 absl::Status InternationalService::OnProposalDecided(const common::v1::EventEnvelope& envelope,
                                                      const reviews::v1::ProposalDecided& event) {
   if (!event.joint_call()) return absl::OkStatus();
+  if (auto s = ValidateJstDecision(event); !s.ok()) return s;
   const runtime::RequestContext rc =
       runtime::ContextOfEvent(envelope, kit_.clock().Now(), kService);
-  Context ctx = DomainContext(rc);
-  ctx.channel = v1::CHANNEL_EVENT;
-  const std::string joint_call_id = JointCallIdFor(event.call_id());
-  auto call = repo_->JointCall(joint_call_id);
-  if (!call.ok()) return call.status();
-  if (!call->exists()) {
-    return absl::FailedPreconditionError(absl::StrCat("decision ", event.decision_id(), ": call ",
-                                                      event.call_id(), " has no joint call"));
-  }
   // The JST side is filed under the joint proposal id the application gave,
   // or under its fallback key when that could not be used.
-  for (const std::string& id : {NormalizeJointProposalId(event.joint_proposal_id()),
-                                FallbackJointProposalId(event.application_id())}) {
+  const std::vector<std::string> keys = {NormalizeJointProposalId(event.joint_proposal_id()),
+                                         FallbackJointProposalId(event.application_id())};
+  auto applied = ApplyJstDecisionToFiled(rc, event, keys);
+  if (!applied.ok() || *applied) return applied.status();
+
+  // Its ApplicationSubmitted (another topic, no order across topics) has not
+  // been consumed yet: park the decision for OnApplicationSubmitted rather
+  // than fail it into the dead-letter topic.
+  auto stored = runtime::LoadAggregate<reviews::v1::ProposalDecided>(
+      kit_.store(), service::kParkedDecisionType, event.decision_id());
+  if (!stored.ok()) return stored.status();
+  if (!stored->exists()) {
+    auto parked = kit_.store().Commit(repo_->ParkedDecisionCommit(rc, event));
+    if (!parked.ok()) return parked.status();  // ABORTED: parked meanwhile; the retry sees it
+    telemetry::LogInfo("JST decision parked until its application is filed",
+                       {{"decision_id", event.decision_id()},
+                        {"application_id", event.application_id()}});
+  }
+  // The application may have been filed since the look-up above, by a
+  // replica that read the parked decisions before this one was parked.
+  applied = ApplyJstDecisionToFiled(rc, event, keys);
+  return applied.ok() ? absl::OkStatus() : applied.status();
+}
+
+absl::StatusOr<bool> InternationalService::ApplyJstDecisionToFiled(
+    const runtime::RequestContext& rc, const reviews::v1::ProposalDecided& event,
+    const std::vector<std::string>& joint_proposal_ids) {
+  const std::string joint_call_id = JointCallIdFor(event.call_id());
+  for (const std::string& id : joint_proposal_ids) {
     auto current = repo_->Proposal(joint_call_id, id);
     if (!current.ok()) return current.status();
     if (!current->exists() || !current->value.has_jst() ||
@@ -769,22 +837,26 @@ absl::Status InternationalService::OnProposalDecided(const common::v1::EventEnve
             event.application_id()) {
       continue;
     }
-    auto t = ApplyJstDecision(call->value, current->value, event, ctx);
+    auto call = repo_->JointCall(joint_call_id);
+    if (!call.ok()) return call.status();
+    auto t = ApplyJstDecision(call->exists() ? &call->value : nullptr, current->value, event,
+                              EventContext(rc));
     if (!t.ok()) return t.status();
     if (!t->refusal.ok()) {
       telemetry::LogWarn("JST decision refused and flagged", {{"decision_id", event.decision_id()},
                                                               {"joint_proposal_id", id},
                                                               {"reason", t->refusal}});
     }
-    if (!t->changed) return absl::OkStatus();
-    auto applied =
-        bus::ApplyOnce(kit_.store(), envelope,
-                       repo_->ProposalCommit(rc, t->proposal, current->version, t->events));
-    return applied.ok() ? absl::OkStatus() : applied.status();
+    if (t->changed) {
+      // Versioned, and the decision is idempotent by content: a repeat finds
+      // it recorded and changes nothing.
+      auto committed = kit_.store().Commit(
+          repo_->ProposalCommit(rc, t->proposal, current->version, t->events));
+      if (!committed.ok()) return committed.status();
+    }
+    return true;
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("decision ", event.decision_id(), ": joint call ", joint_call_id,
-                   " has no JST application ", event.application_id()));
+  return false;
 }
 
 }  // namespace tane::international

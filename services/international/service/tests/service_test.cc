@@ -130,6 +130,30 @@ class InternationalServiceTest : public ::testing::Test {
     ASSERT_EQ(created->joint_call_id(), call.joint_call_id());
   }
 
+  // ANR registered, `call` created and the JST side of JP-001 filed.
+  void OpenCallWithJstSide(const v1::JointCall& call) {
+    Register(Anr());
+    CreateCall(call);
+    Publish("tane.calls.events", Submitted(), kApplicationId);
+    ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+  }
+
+  // A CSV import of partner proposals into `call` (`rows` after the header).
+  static v1::ImportPartnerDataRequest ProposalImport(const v1::JointCall& call,
+                                                     const std::string& rows,
+                                                     const std::string& key) {
+    v1::ImportPartnerDataRequest r;
+    r.set_joint_call_id(call.joint_call_id());
+    r.set_format(v1::BATCH_FORMAT_CSV);
+    r.set_kind(v1::IMPORT_KIND_PARTNER_PROPOSALS);
+    r.set_content(
+        "joint_proposal_id,partner_reference_id,title_en,title_local,pi_name,institution_name,"
+        "institution_country,requested_currency,requested_amount\r\n" +
+        rows);
+    r.set_idempotency_key(key);
+    return r;
+  }
+
   // Waits until the consumer filed the JST side of `joint_id`.
   bool JstSideFiled(const std::string& joint_call_id, const std::string& joint_id) {
     return tane::testing::WaitFor(
@@ -250,6 +274,148 @@ TEST_F(InternationalServiceTest, ParallelCycleFromEventsToJointDecision) {
   }));
 }
 
+TEST_F(InternationalServiceTest, JstDecisionBeforeItsApplicationIsParkedThenApplied) {
+  Register(Anr());
+  const v1::JointCall call = ParallelCall();
+  CreateCall(call);
+  ASSERT_TRUE(PartnerFiles(call, PartnerProposalFor("JP-001")).ok());
+  ASSERT_TRUE(PartnerDecides(call, "JP-001", PartnerDecisionOf(true), "decision-1").ok());
+
+  // International lags on tane.calls.events: reviews' decision comes first
+  // (twice, a redelivery). It must not end in the dead-letter topic.
+  Publish("tane.reviews.events", JstDecision(true, "reviews-dec-1"), "case-1", 2);
+  const bus::Consumer* consumer = kit_->consumer();
+  ASSERT_NE(consumer, nullptr);
+  ASSERT_TRUE(tane::testing::WaitFor(
+      [&] { return consumer->applied() + consumer->dead_lettered() >= 2; }, absl::Seconds(60)));
+  EXPECT_EQ(consumer->dead_lettered(), 0);
+  v1::GetJointProposalRequest get;
+  get.set_joint_call_id(call.joint_call_id());
+  get.set_joint_proposal_id("JP-001");
+  auto waiting = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(waiting.ok()) << waiting.status();
+  EXPECT_EQ(waiting->state(), v1::JOINT_PROPOSAL_STATE_AWAITING_JST_PROPOSAL);
+
+  // calls' ApplicationSubmitted catches up (delivered twice as well).
+  Publish("tane.calls.events", Submitted(), kApplicationId, 2);
+  tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.international.events");
+  ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
+    return !reader.OfType("tane.international.v1.JointDecisionMade").empty();
+  }));
+  const auto made = reader.OfType("tane.international.v1.JointDecisionMade");
+  ASSERT_EQ(made.size(), 1u);
+  v1::JointDecisionMade e;
+  ASSERT_TRUE(bus::UnpackPayload(made[0], &e));
+  EXPECT_EQ(e.outcome(), v1::JOINT_OUTCOME_ADOPTED);
+  EXPECT_EQ(e.jst_decision_id(), "reviews-dec-1");
+  EXPECT_EQ(e.research_start_time().seconds(), absl::ToUnixSeconds(Day(116)));
+
+  // A late redelivery of the decision changes nothing: once all five
+  // deliveries are handled, the proposal is as the first ones left it.
+  Publish("tane.reviews.events", JstDecision(true, "reviews-dec-1"), "case-1");
+  ASSERT_TRUE(tane::testing::WaitFor([&] { return consumer->applied() >= 5; }, absl::Seconds(60)));
+  auto decided = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_EQ(decided->state(), v1::JOINT_PROPOSAL_STATE_DECIDED);
+  EXPECT_EQ(decided->jst().decision().decision_id(), "reviews-dec-1");
+  EXPECT_EQ(decided->version(), 4);  // partner filed, partner decided, JST filed, JST decided
+  EXPECT_EQ(consumer->dead_lettered(), 0);
+}
+
+TEST_F(InternationalServiceTest, RetriedImportAppliesEachRowOnce) {
+  const v1::JointCall call = ParallelCall();
+  ASSERT_NO_FATAL_FAILURE(OpenCallWithJstSide(call));
+
+  // The file revises JP-001 in a later row.
+  v1::ImportPartnerDataRequest r = ProposalImport(
+      call,
+      "JP-001,ANR-1,Heat,,Marie Curie,CNRS,FR,EUR,250000\r\n"
+      "JP-002,ANR-2,Light,,Pierre Curie,ENS,FR,EUR,150000\r\n"
+      "JP-001,ANR-1,Heat (revised),,Marie Curie,CNRS,FR,EUR,260000\r\n",
+      "upload-1");
+  auto first = Call(&Stub::ImportPartnerData, PartnerOf("ANR"), r);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->committed());
+  EXPECT_EQ(first->applied(), 3);
+
+  // The partner did not get the answer and sends the batch again under a new
+  // key: no row is applied a second time.
+  r.set_idempotency_key("upload-1-retry");
+  auto retried = Call(&Stub::ImportPartnerData, PartnerOf("ANR"), r);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_TRUE(retried->committed());
+  EXPECT_EQ(retried->applied(), 0) << retried->DebugString();
+  EXPECT_EQ(retried->unchanged(), 3);
+  v1::GetJointProposalRequest get;
+  get.set_joint_call_id(call.joint_call_id());
+  get.set_joint_proposal_id("JP-001");
+  auto jp = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(jp.ok()) << jp.status();
+  EXPECT_EQ(jp->version(), 2);  // JST filed, then the file's one write
+  EXPECT_EQ(jp->partner().proposal().title_en(), "Heat (revised)");
+  get.set_joint_proposal_id("JP-002");
+  auto other = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->version(), 1);
+}
+
+TEST_F(InternationalServiceTest, WithdrawnApplicationLeavesThePairingUntilResubmitted) {
+  const v1::JointCall call = ParallelCall();
+  ASSERT_NO_FATAL_FAILURE(OpenCallWithJstSide(call));
+  ASSERT_TRUE(PartnerFiles(call, PartnerProposalFor("JP-001")).ok());
+
+  // calls withdraws it (delivered twice), and an application of a call that
+  // is not joint is withdrawn too: neither may end in the dead-letter topic.
+  Publish("tane.calls.events", Withdrawn(Day(0) + absl::Hours(11)), kApplicationId, 2);
+  calls::v1::ApplicationWithdrawn elsewhere = Withdrawn(Day(0));
+  elsewhere.set_application_id("c3d4e5f6-0000-4000-8000-000000000001");
+  elsewhere.set_call_id(kOtherCallId);
+  Publish("tane.calls.events", elsewhere, elsewhere.application_id());
+  const bus::Consumer* consumer = kit_->consumer();
+  ASSERT_NE(consumer, nullptr);
+  ASSERT_TRUE(tane::testing::WaitFor(
+      [&] { return consumer->applied() + consumer->dead_lettered() >= 4; }, absl::Seconds(60)));
+  EXPECT_EQ(consumer->dead_lettered(), 0);
+  v1::GetJointProposalRequest get;
+  get.set_joint_call_id(call.joint_call_id());
+  get.set_joint_proposal_id("JP-001");
+  auto withdrawn = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.status();
+  EXPECT_EQ(withdrawn->state(), v1::JOINT_PROPOSAL_STATE_AWAITING_JST_PROPOSAL);
+  EXPECT_FALSE(withdrawn->has_jst());
+  EXPECT_EQ(withdrawn->withdrawn_jst().submission().application().application_id(),
+            kApplicationId);
+  EXPECT_EQ(withdrawn->version(), 3);  // JST filed, matched, withdrawn (once)
+  v1::GetMatchingReportRequest report_request;
+  report_request.set_joint_call_id(call.joint_call_id());
+  auto report = Call(&Stub::GetMatchingReport, Officer(), report_request);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->matched(), 0);
+  EXPECT_EQ(report->partner_only(), 1);
+  v1::ListPartnerJointProposalsRequest partner_list;
+  partner_list.set_joint_call_id(call.joint_call_id());
+  auto seen = Call(&Stub::ListPartnerJointProposals, PartnerOf("ANR"), partner_list);
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  ASSERT_EQ(seen->joint_proposals_size(), 1);
+  EXPECT_FALSE(seen->joint_proposals(0).has_jst());
+
+  // Submitted again: filed and matched anew.
+  calls::v1::ApplicationSubmitted resubmitted = Submitted();
+  *resubmitted.mutable_application()->mutable_submitted_at() = Ts(Day(1));
+  Publish("tane.calls.events", resubmitted, kApplicationId);
+  ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+  auto restored = Call(&Stub::GetJointProposal, Officer(), get);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->state(), v1::JOINT_PROPOSAL_STATE_AWAITING_DECISIONS);
+  EXPECT_FALSE(restored->has_withdrawn_jst());
+  EXPECT_EQ(restored->version(), 4);
+  tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.international.events");
+  ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
+    return reader.OfType("tane.international.v1.JointProposalMatched").size() >= 2;
+  }));
+  EXPECT_EQ(reader.OfType("tane.international.v1.JointProposalMatched").size(), 2u);
+}
+
 TEST_F(InternationalServiceTest, PartnersSeeOnlyTheirOwnCallsAndAgency) {
   Register(Anr());
   Register(Nsf());
@@ -296,24 +462,15 @@ TEST_F(InternationalServiceTest, PartnersSeeOnlyTheirOwnCallsAndAgency) {
 }
 
 TEST_F(InternationalServiceTest, BatchImportAllOrNothingThenIdempotent) {
-  Register(Anr());
   const v1::JointCall call = ParallelCall();
-  CreateCall(call);
-  Publish("tane.calls.events", Submitted(), kApplicationId);
-  ASSERT_TRUE(JstSideFiled(call.joint_call_id(), "JP-001"));
+  ASSERT_NO_FATAL_FAILURE(OpenCallWithJstSide(call));
 
-  const std::string file =
-      "joint_proposal_id,partner_reference_id,title_en,title_local,pi_name,institution_name,"
-      "institution_country,requested_currency,requested_amount\r\n"
+  v1::ImportPartnerDataRequest r = ProposalImport(
+      call,
       "JP-001,ANR-1,Heat,Transport thermique,Marie Curie,CNRS,FR,EUR,250000.50\r\n"
       "JP-002,ANR-2,Light,,Pierre Curie,ENS,FR,EUR,1.234\r\n"
-      "JP-003,ANR-3,Sound,,Irène Joliot-Curie,ESPCI,FR,EUR,150000\r\n";
-  v1::ImportPartnerDataRequest r;
-  r.set_joint_call_id(call.joint_call_id());
-  r.set_format(v1::BATCH_FORMAT_CSV);
-  r.set_kind(v1::IMPORT_KIND_PARTNER_PROPOSALS);
-  r.set_content(file);
-  r.set_idempotency_key("import-1");
+      "JP-003,ANR-3,Sound,,Irène Joliot-Curie,ESPCI,FR,EUR,150000\r\n",
+      "import-1");
   auto refused = Call(&Stub::ImportPartnerData, PartnerOf("ANR"), r);
   ASSERT_TRUE(refused.ok()) << refused.status();
   EXPECT_FALSE(refused->committed());

@@ -10,11 +10,19 @@
 /// line and reason. A file with a bad row changes nothing unless
 /// apply_good_rows; validate_only never changes anything. Every row is
 /// idempotent (same partner proposal content, same decision), so importing
-/// a file again changes nothing. Pure and thread-safe.
+/// a file again changes nothing.
+///
+/// The whole file is validated before anything is written: the writes are
+/// only produced for a report that commits. Each write names the file lines
+/// it applies (ProposalWrite::lines); the wiring stores them with the write,
+/// and passes the lines of the same file already applied back in, so a
+/// retried or repeated import applies each row exactly once even when a file
+/// revises one proposal in several rows. Pure and thread-safe.
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +65,9 @@ struct ProposalWrite {
   v1::JointProposal proposal;
   int64_t expected_version = 0;
   std::vector<Event> events;
+  /// The file lines (RowResult::line) of the rows this write applies, in
+  /// file order: to be stored in the same commit as the proposal.
+  std::vector<int> lines;
 };
 
 struct ImportOutcome {
@@ -66,15 +77,23 @@ struct ImportOutcome {
 };
 
 /// Imports `request.content` into `book` (the joint call's stored proposals).
-/// Errors for the request itself, before any row: NOT_FOUND when the caller
-/// is a partner of another agency; INVALID_ARGUMENT for a missing format or
-/// kind, another joint call id, or content over kMaxImportBytes. Everything
-/// about the content (header, rows) is in the report.
+/// `applied_lines`: the lines of this same file (same content, format and
+/// kind) that an earlier run applied (stored from its ProposalWrite::lines);
+/// `book` already holds their effect, so they are reported unchanged and not
+/// computed again. Errors for the request itself, before any row: NOT_FOUND
+/// when the caller is a partner of another agency; INVALID_ARGUMENT for a
+/// missing format or kind, another joint call id, or content over
+/// kMaxImportBytes. Everything about the content (header, rows) is in the
+/// report.
 absl::StatusOr<ImportOutcome> ImportPartnerData(const v1::JointCall& call,
                                                 const v1::PartnerAgency& agency,
                                                 const ProposalBook& book,
                                                 const v1::ImportPartnerDataRequest& request,
-                                                const Context& ctx);
+                                                const Context& ctx,
+                                                const std::set<int>& applied_lines = {});
+
+/// Why a row in `applied_lines` is reported unchanged.
+inline constexpr char kAppliedEarlier[] = "applied by an earlier import of this file";
 
 /// The columns of each CSV kind, in the order export/import documentation
 /// lists them. Import accepts them in any order (names matched after trimming

@@ -103,13 +103,32 @@ JstKey JstKeyFor(const calls::v1::ApplicationSubmitted& event,
 /// ApplicationSubmitted of a call with a partner agency: files the JST side
 /// under `key` (into `current`, the proposal stored there, or a new one).
 /// `call` may be null while the joint call is not created yet. The same
-/// application again changes nothing. INVALID_ARGUMENT for an event without
-/// ids; FAILED_PRECONDITION when `current` holds another application or
-/// `call` is null though the partner side is there.
+/// application again changes nothing. An application withdrawn from
+/// `current` (withdrawn_jst) is filed anew by a submission after its
+/// withdrawal (application.submitted_at later than withdrawn_at); an older
+/// one (a stale redelivery) changes nothing. INVALID_ARGUMENT for an event
+/// without ids; FAILED_PRECONDITION when `current` holds another application
+/// or `call` is null though the partner side is there.
 absl::StatusOr<Transition> ApplyApplicationSubmitted(const v1::JointCall* call,
                                                      const v1::JointProposal* current,
                                                      const calls::v1::ApplicationSubmitted& event,
                                                      const JstKey& key, const Context& ctx);
+
+/// The proposal of `proposals` whose JST side (filed or withdrawn) is
+/// `application_id`; null when none.
+const v1::JointProposal* ProposalOfApplication(const std::vector<v1::JointProposal>& proposals,
+                                               std::string_view application_id);
+
+/// ApplicationWithdrawn on `current`, the proposal holding the application:
+/// the JST side leaves the pairing (moved to withdrawn_jst with the time and
+/// reason; matched_at cleared), so the partner side is unmatched again. The
+/// same withdrawal again, or one of an application `current` does not hold
+/// (null: never filed here), changes nothing. INVALID_ARGUMENT for an event
+/// without ids; FAILED_PRECONDITION once the joint decision is made (the
+/// project, if any, is projects' to end).
+absl::StatusOr<Transition> ApplyApplicationWithdrawn(const v1::JointProposal* current,
+                                                     const calls::v1::ApplicationWithdrawn& event,
+                                                     const Context& ctx);
 
 /// A partner-side proposal (see SubmitPartnerProposal in international.proto).
 /// `current`: the proposal stored under the normalised joint proposal id, or
@@ -123,10 +142,25 @@ absl::StatusOr<Transition> SubmitPartnerProposal(const v1::JointCall& call,
                                                  const v1::SubmitPartnerProposalRequest& request,
                                                  const Context& ctx);
 
+/// Whether `decision` may decide `submission`: the same application, and not
+/// decided before it was submitted (a decision on an earlier, withdrawn
+/// submission). True when either time is missing.
+bool DecidesSubmission(const reviews::v1::ProposalDecided& decision,
+                       const calls::v1::ApplicationSubmitted& submission);
+
+/// INVALID_ARGUMENT with every violation when a JST decision (reviews'
+/// ProposalDecided) lacks the ids it is filed and found by: decision_id,
+/// application_id, call_id.
+absl::Status ValidateJstDecision(const reviews::v1::ProposalDecided& decision);
+
 /// The JST decision (reviews' ProposalDecided with joint_call set) on the
-/// application in `current`. FAILED_PRECONDITION when `current` has no JST
-/// side for decision.application_id; INVALID_ARGUMENT without a decision id.
-absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall& call,
+/// application in `current`. `call` may be null while the joint call is not
+/// created yet: the decision is then only recorded (there is no partner side
+/// to combine it with; the rules run when the partner files). INVALID_ARGUMENT
+/// as ValidateJstDecision, or when `current` is in another joint call;
+/// FAILED_PRECONDITION when `current` has no JST side for
+/// decision.application_id, or `call` is null though the partner side is there.
+absl::StatusOr<Transition> ApplyJstDecision(const v1::JointCall* call,
                                             const v1::JointProposal& current,
                                             const reviews::v1::ProposalDecided& decision,
                                             const Context& ctx);

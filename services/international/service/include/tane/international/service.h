@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "tane/calls/v1/events.pb.h"
@@ -43,14 +44,25 @@ class InternationalService final : public v1::InternationalService::Service {
   /// Registers the consumed events' handlers with the kit; before kit.Start().
   void RegisterEventHandlers();
 
-  /// ApplicationSubmitted of a call with a partner agency files the JST side;
-  /// others are ignored. Idempotent (bus::ApplyOnce).
+  /// ApplicationSubmitted of a call with a partner agency files the JST side
+  /// and applies the JST decisions parked for it (those not older than the
+  /// submission, see DecidesSubmission); others are ignored.
+  /// Idempotent (bus::ApplyOnce; parked decisions are idempotent by content).
   absl::Status OnApplicationSubmitted(const common::v1::EventEnvelope& envelope,
                                       const calls::v1::ApplicationSubmitted& event);
+  /// ApplicationWithdrawn of an application filed here takes its JST side
+  /// out of the pairing (ApplyApplicationWithdrawn); a later
+  /// ApplicationSubmitted files it again. Others are ignored. Idempotent.
+  /// FAILED_PRECONDITION (dead-lettered) after the joint decision.
+  absl::Status OnApplicationWithdrawn(const common::v1::EventEnvelope& envelope,
+                                      const calls::v1::ApplicationWithdrawn& event);
   /// ProposalDecided with joint_call set is the JST decision; others are
   /// ignored. A contradicting decision is flagged and the event counts as
-  /// handled. FAILED_PRECONDITION (dead-lettered after retries) when the
-  /// joint call or the JST application is unknown.
+  /// handled. A decision whose application is not filed yet (calls' event
+  /// still behind: there is no order across topics) is parked, idempotently,
+  /// and applied by OnApplicationSubmitted; without a joint call yet it is
+  /// recorded on the JST side and combined once the partner files.
+  /// INVALID_ARGUMENT (dead-lettered) for a decision without its ids.
   absl::Status OnProposalDecided(const common::v1::EventEnvelope& envelope,
                                  const reviews::v1::ProposalDecided& event);
 
@@ -147,6 +159,13 @@ class InternationalService final : public v1::InternationalService::Service {
                              const Request& request, const std::string& joint_call_id,
                              const std::string& joint_proposal_id,
                              v1::PartnerJointProposal* response, Decide decide);
+
+  /// Applies a JST decision to the first of `joint_proposal_ids` (of the
+  /// decision's joint call) holding its application, with a versioned commit.
+  /// False when none holds it yet.
+  absl::StatusOr<bool> ApplyJstDecisionToFiled(const runtime::RequestContext& rc,
+                                               const reviews::v1::ProposalDecided& event,
+                                               const std::vector<std::string>& joint_proposal_ids);
 
   runtime::ServiceKit& kit_;
   std::unique_ptr<service::Repository> repo_;
