@@ -202,37 +202,6 @@ StageProblem BuildStageProblem(const BuildInput& in, std::vector<std::string>& n
   return p;
 }
 
-v1::AssignmentChange* AddHistory(v1::ReviewCase& c, Stage stage, v1::AssignmentChangeKind kind,
-                                 std::string reason, const Context& ctx) {
-  auto* h = c.add_assignment_history();
-  h->set_stage(stage);
-  h->set_kind(kind);
-  h->set_reason(std::move(reason));
-  *h->mutable_changed_at() = ToTimestamp(ctx.now);
-  *h->mutable_changed_by() = ctx.actor;
-  return h;
-}
-
-v1::ReviewersAssigned AssignedEvent(const v1::ReviewCase& c, const v1::StageAssignment& sa,
-                                    const v1::AssignmentChange& change, const Context& ctx) {
-  v1::ReviewersAssigned e;
-  e.set_case_id(c.case_id());
-  e.set_application_id(c.application_id());
-  e.set_call_id(c.call_id());
-  e.set_program_id(c.program_id());
-  e.set_stage(sa.stage());
-  e.set_cause(change.kind());
-  *e.mutable_reviewers() = sa.reviewers();
-  *e.mutable_added_reviewer_ids() = change.added_reviewer_ids();
-  *e.mutable_removed_reviewer_ids() = change.removed_reviewer_ids();
-  e.set_required_reviewers(sa.required_reviewers());
-  if (sa.has_shortfall()) *e.mutable_shortfall() = sa.shortfall();
-  e.set_reason(change.reason());
-  e.set_run_id(change.run_id());
-  *e.mutable_assigned_at() = ToTimestamp(ctx.now);
-  return e;
-}
-
 // Removes the reviewer from `sa` and stops counting their reviews of that stage.
 void Release(v1::ReviewCase& c, v1::StageAssignment& sa, const std::string& reviewer_id) {
   auto* rs = sa.mutable_reviewers();
@@ -324,10 +293,10 @@ absl::Status Recuse(const v1::CallReview& cr, std::vector<v1::ReviewCase>& work,
       Release(c, *internal::MutableStageAssignment(c, stage), reviewer_id);
     }
     v1::ReviewCase& after = work[target];
-    auto* h = AddHistory(after, stage, kind, reason, ctx);
+    auto* h = internal::AddHistory(after, stage, kind, reason, ctx);
     h->add_removed_reviewer_ids(reviewer_id);
     for (auto& id : added) h->add_added_reviewer_ids(id);
-    events.push_back(AssignedEvent(after, *internal::MutableStageAssignment(after, stage), *h, ctx));
+    events.push_back(internal::AssignedEvent(after, *internal::MutableStageAssignment(after, stage), *h, ctx));
   }
   // Reviews of stages they no longer hold stop counting too.
   for (auto& review : *work[target].mutable_reviews()) {
@@ -429,7 +398,7 @@ absl::StatusOr<SolveResult> SolveAssignment(const v1::CallReview& call_review,
     }
     for (const auto& [id, why] : drop) {
       Release(c, *sa, id);
-      auto* h = AddHistory(c, stage, v1::ASSIGNMENT_CHANGE_KIND_AUTOMATIC_CONFLICT, why, ctx);
+      auto* h = internal::AddHistory(c, stage, v1::ASSIGNMENT_CHANGE_KIND_AUTOMATIC_CONFLICT, why, ctx);
       h->add_removed_reviewer_ids(id);
       released[i].push_back(id);
       notes.push_back(absl::StrCat("released ", id, " from ", c.case_id(), ": ", why));
@@ -518,14 +487,14 @@ absl::StatusOr<SolveResult> SolveAssignment(const v1::CallReview& call_review,
                          required_before != n ||
                          sa->shortfall().SerializeAsString() != shortfall_before;
     if (!changed) continue;
-    auto* h = AddHistory(c, stage, v1::ASSIGNMENT_CHANGE_KIND_SOLVED,
+    auto* h = internal::AddHistory(c, stage, v1::ASSIGNMENT_CHANGE_KIND_SOLVED,
                          sa->has_shortfall() ? sa->shortfall().detail() : "", ctx);
     h->set_run_id(run.run_id());
     for (auto& id : added) h->add_added_reviewer_ids(id);
     if (rel != released.end()) {
       for (const auto& id : rel->second) h->add_removed_reviewer_ids(id);
     }
-    result.transition.events.push_back(AssignedEvent(c, *sa, *h, ctx));
+    result.transition.events.push_back(internal::AssignedEvent(c, *sa, *h, ctx));
     Bump(c, ctx.now);
     result.transition.cases.push_back(c);
   }
@@ -822,11 +791,11 @@ absl::StatusOr<CallTransition> ReassignReviewer(const v1::CallReview& call_revie
   *forbid->mutable_set_at() = ToTimestamp(ctx.now);
   *forbid->mutable_set_by() = ctx.actor;
 
-  auto* h = AddHistory(c, stage, v1::ASSIGNMENT_CHANGE_KIND_REASSIGNED, reason, ctx);
+  auto* h = internal::AddHistory(c, stage, v1::ASSIGNMENT_CHANGE_KIND_REASSIGNED, reason, ctx);
   h->add_removed_reviewer_ids(request.remove_reviewer_id());
   for (auto& id : added) h->add_added_reviewer_ids(id);
   CallTransition out;
-  out.events.push_back(AssignedEvent(c, *internal::MutableStageAssignment(c, stage), *h, ctx));
+  out.events.push_back(internal::AssignedEvent(c, *internal::MutableStageAssignment(c, stage), *h, ctx));
   Bump(c, ctx.now);
   out.cases.push_back(std::move(c));
   return out;

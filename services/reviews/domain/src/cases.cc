@@ -68,28 +68,10 @@ std::vector<Event> ReleaseAssignments(v1::ReviewCase& c, v1::AssignmentChangeKin
   for (auto& sa : *c.mutable_assignments()) {
     sa.clear_shortfall();
     if (sa.reviewers().empty()) continue;
-    v1::ReviewersAssigned e;
-    e.set_case_id(c.case_id());
-    e.set_application_id(c.application_id());
-    e.set_call_id(c.call_id());
-    e.set_program_id(c.program_id());
-    e.set_stage(sa.stage());
-    e.set_cause(kind);
-    e.set_required_reviewers(sa.required_reviewers());
-    e.set_reason(reason);
-    *e.mutable_assigned_at() = ToTimestamp(ctx.now);
-    auto* h = c.add_assignment_history();
-    h->set_stage(sa.stage());
-    h->set_kind(kind);
-    h->set_reason(reason);
-    *h->mutable_changed_at() = ToTimestamp(ctx.now);
-    *h->mutable_changed_by() = ctx.actor;
-    for (const auto& r : sa.reviewers()) {
-      e.add_removed_reviewer_ids(r.reviewer_id());
-      h->add_removed_reviewer_ids(r.reviewer_id());
-    }
+    auto* h = internal::AddHistory(c, sa.stage(), kind, reason, ctx);
+    for (const auto& r : sa.reviewers()) h->add_removed_reviewer_ids(r.reviewer_id());
     sa.clear_reviewers();
-    events.push_back(std::move(e));
+    events.push_back(internal::AssignedEvent(c, sa, *h, ctx));
   }
   return events;
 }

@@ -184,4 +184,35 @@ int ReviewersFor(const v1::CallReview& call_review, const ReviewRules& rules) {
                                                   : rules.reviewers_per_proposal;
 }
 
+v1::AssignmentChange* AddHistory(v1::ReviewCase& c, Stage stage, v1::AssignmentChangeKind kind,
+                                 std::string reason, const Context& ctx) {
+  auto* h = c.add_assignment_history();
+  h->set_stage(stage);
+  h->set_kind(kind);
+  h->set_reason(std::move(reason));
+  *h->mutable_changed_at() = ToTimestamp(ctx.now);
+  *h->mutable_changed_by() = ctx.actor;
+  return h;
+}
+
+v1::ReviewersAssigned AssignedEvent(const v1::ReviewCase& c, const v1::StageAssignment& sa,
+                                    const v1::AssignmentChange& change, const Context& ctx) {
+  v1::ReviewersAssigned e;
+  e.set_case_id(c.case_id());
+  e.set_application_id(c.application_id());
+  e.set_call_id(c.call_id());
+  e.set_program_id(c.program_id());
+  e.set_stage(sa.stage());
+  e.set_cause(change.kind());
+  *e.mutable_reviewers() = sa.reviewers();
+  *e.mutable_added_reviewer_ids() = change.added_reviewer_ids();
+  *e.mutable_removed_reviewer_ids() = change.removed_reviewer_ids();
+  e.set_required_reviewers(sa.required_reviewers());
+  if (sa.has_shortfall()) *e.mutable_shortfall() = sa.shortfall();
+  e.set_reason(change.reason());
+  e.set_run_id(change.run_id());
+  *e.mutable_assigned_at() = ToTimestamp(ctx.now);
+  return e;
+}
+
 }  // namespace tane::reviews::internal

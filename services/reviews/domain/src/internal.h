@@ -62,4 +62,12 @@ Stage ResolveStage(const v1::CallReview& call_review, Stage stage);
 /// N of the call: its review model's, else the rules'.
 int ReviewersFor(const v1::CallReview& call_review, const ReviewRules& rules);
 
+/// Appends a change to the case's assignment history (now, by the actor).
+v1::AssignmentChange* AddHistory(v1::ReviewCase& c, Stage stage, v1::AssignmentChangeKind kind,
+                                 std::string reason, const Context& ctx);
+
+/// The ReviewersAssigned event of `change` to the stage assignment `sa`.
+v1::ReviewersAssigned AssignedEvent(const v1::ReviewCase& c, const v1::StageAssignment& sa,
+                                    const v1::AssignmentChange& change, const Context& ctx);
+
 }  // namespace tane::reviews::internal
