@@ -37,7 +37,7 @@ Caller E2eTest::As(const std::string& role, const std::string& subject, const st
   auto caller = platform_->As(role, subject, agency);
   if (!caller.ok()) {
     ADD_FAILURE() << "cannot mint a token for " << role << ":" << subject << ": " << caller.status();
-    return Caller{role, subject, agency, ""};
+    return Caller{role, subject, agency, "", ""};
   }
   return *caller;
 }

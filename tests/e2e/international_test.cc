@@ -1,10 +1,13 @@
 // International joint calls over HTTP through the gateway: a SICORP call
 // under the parallel model with ANR (applicants on both sides, the JST-side
 // review and decision, ANR's decision through the partner API, the joint
-// decision, the project and its allocation), what a second partner agency
-// (DFG) cannot see, and a SATREPS project held until JICA's Record of
-// Discussions is recorded.
+// decision, the project and its allocation), ANR's and DFG's exchange
+// systems calling with API keys the operator issues (and revokes), what a
+// second partner agency (DFG) cannot see, and a SATREPS project held until
+// JICA's Record of Discussions is recorded.
 #include <gmock/gmock.h>
+
+#include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -21,6 +24,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::Property;
+using ::testing::StartsWith;
 
 constexpr int64_t kBudgetPerYear = 500'000'000;
 
@@ -135,13 +139,63 @@ intl::JointCall JointCallFor(const calls::v1::Call& call, intl::JointCallType ty
 
 std::string JointCallPath(const intl::JointCall& j) { return "/v1/joint-calls/" + j.joint_call_id(); }
 
+std::string CredentialsPath(const std::string& agency) { return "/v1/partner-agencies/" + agency + "/credentials"; }
+
+intl::IssuePartnerCredentialRequest ApiKeyRequest(const std::string& label) {
+  intl::IssuePartnerCredentialRequest r;
+  r.set_kind(intl::CREDENTIAL_KIND_API_KEY);
+  r.set_label(label);
+  r.set_idempotency_key("api-key-" + label);
+  return r;
+}
+
+// The credential `id` of `agency`, or nullptr.
+const intl::PartnerCredential* CredentialOf(const intl::PartnerAgency& agency, const std::string& id) {
+  for (const auto& c : agency.credentials()) {
+    if (c.credential_id() == id) return &c;
+  }
+  return nullptr;
+}
+
+// A partner system calling with an API key, and the key's credential id.
+struct KeyedPartner {
+  Caller caller;
+  std::string credential_id;
+};
+
+// `agency`'s exchange system with an API key `op` issues it, labelled
+// `label`. Checks that the key is in the first answer only: a retry of the
+// request and the agency as the operator reads it show the credential
+// without it.
+absl::StatusOr<KeyedPartner> IssueApiKey(Api& api, const Caller& op, const std::string& agency,
+                                         const std::string& label) {
+  const auto request = ApiKeyRequest(label);
+  auto issued = api.Post<intl::IssuePartnerCredentialResponse>(op, CredentialsPath(agency), request);
+  if (!issued.ok()) return issued.status();
+  const std::string& id = issued->credential().credential_id();
+  const std::string& key = issued->api_key();
+  EXPECT_EQ(issued->credential().kind(), intl::CREDENTIAL_KIND_API_KEY);
+  EXPECT_EQ(issued->credential().label(), label);
+  EXPECT_THAT(key, StartsWith("tpk_" + id + "_"));
+  EXPECT_EQ(issued->credential().hint(), key.substr(key.size() - std::min<size_t>(4, key.size())));
+  EXPECT_NE(CredentialOf(issued->partner_agency(), id), nullptr);
+
+  auto retried = api.Post<intl::IssuePartnerCredentialResponse>(op, CredentialsPath(agency), request);
+  if (!retried.ok()) return retried.status();
+  EXPECT_EQ(retried->credential().credential_id(), id);
+  EXPECT_EQ(retried->api_key(), "") << "the key is shown in the first answer only";
+  auto read = api.Expect(200, op, "GET", "/v1/partner-agencies/" + agency);
+  if (!read.ok()) return read.status();
+  EXPECT_THAT(read->body, HasSubstr(id));
+  EXPECT_THAT(read->body, Not(HasSubstr(key.substr(key.rfind('_') + 1)))) << "the key's secret is never shown again";
+  return KeyedPartner{PartnerByApiKey(agency, id, key), id};
+}
+
 TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) {
   constexpr char kProgram[] = "sicorp-core-team";
   const Caller op = As("operator", "sicorp-operator");
   const Caller po = As("program_officer", "sicorp-po");
   const Caller finance = As("finance_officer", "sicorp-finance");
-  const Caller anr = As("partner", "anr-exchange", "ANR");
-  const Caller dfg = As("partner", "dfg-exchange", "DFG");
   const Caller applicant_1 = As("applicant", "sicorp-applicant-1");
   const Caller applicant_2 = As("applicant", "sicorp-applicant-2");
   const std::vector<Caller> reviewers = {As("reviewer", "sicorp-reviewer-1"), As("reviewer", "sicorp-reviewer-2"),
@@ -156,6 +210,27 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
                              op, "/v1/partner-agencies?idempotencyKey=agency-" + agency.agency_code(), agency));
     EXPECT_EQ(created.agency_code(), agency.agency_code());
   }
+  // Each agency's exchange system calls the partner API with a key the operator issues.
+  ASSERT_OK_AND_ASSIGN(const KeyedPartner anr_key, IssueApiKey(api(), op, "ANR", "anr-exchange"));
+  ASSERT_OK_AND_ASSIGN(const KeyedPartner dfg_key, IssueApiKey(api(), op, "DFG", "dfg-exchange"));
+  const Caller& anr = anr_key.caller;
+  const Caller& dfg = dfg_key.caller;
+  const std::string anr_credential_path = CredentialsPath("ANR") + "/" + anr_key.credential_id;
+  // Keys international did not issue are 401: an unknown one, and ANR's credential id with another secret.
+  std::string forged = anr.api_key;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  for (const std::string& key : {"tpk_" + std::string(32, '0') + "_" + std::string(43, 'A'), forged}) {
+    ASSERT_OK_AND_ASSIGN(auto refused,
+                         api().Error(401, PartnerByApiKey("ANR", "unissued", key), "GET", "/v1/joint-calls"));
+    EXPECT_EQ(refused.code, "UNAUTHENTICATED") << key;
+    EXPECT_THAT(refused.message, HasSubstr("unknown, revoked or expired partner API key")) << key;
+  }
+  // A key is role partner only: ANR cannot issue itself keys, nor revoke them.
+  ASSERT_OK_AND_ASSIGN(auto self_issue,
+                       api().Error(403, anr, "POST", CredentialsPath("ANR"), ApiKeyRequest("anr-self-issued")));
+  EXPECT_EQ(self_issue.code, "PERMISSION_DENIED");
+  ASSERT_OK_AND_ASSIGN(auto self_revoke, api().Error(403, anr, "POST", anr_credential_path + ":revoke", "{}"));
+  EXPECT_EQ(self_revoke.code, "PERMISSION_DENIED");
   ASSERT_OK_AND_ASSIGN(const calls::v1::Call call,
                        OpenCall(api(), op, "sicorp-e2e",
                                 InternationalCall(kProgram, "ANR", "SICORP 日仏共同研究「量子計測」",
@@ -315,6 +390,31 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   int of_this_call = 0;
   for (const auto& p : program_projects.projects()) of_this_call += p.call_id() == call.call_id();
   EXPECT_EQ(of_this_call, 1);
+
+  // The operator revokes ANR's key, which the gateway has just admitted (and
+  // remembers): once that answer expires (the Platform's partner-key TTL)
+  // the key is refused; DFG's is not.
+  ASSERT_OK(api().Get<intl::ListJointCallsResponse>(anr, "/v1/joint-calls").status());
+  intl::RevokePartnerCredentialRequest revoke;
+  revoke.set_reason("exchange system replaced");
+  revoke.set_idempotency_key("revoke-anr-exchange");
+  ASSERT_OK_AND_ASSIGN(auto anr_agency,
+                       api().Post<intl::PartnerAgency>(op, anr_credential_path + ":revoke", revoke));
+  const intl::PartnerCredential* revoked = CredentialOf(anr_agency, anr_key.credential_id);
+  ASSERT_NE(revoked, nullptr);
+  EXPECT_TRUE(revoked->has_revoke_time());
+  EXPECT_EQ(revoked->revoke_reason(), "exchange system replaced");
+  EXPECT_EQ(anr_agency.credentials_size(), 1) << "ANR's refused requests issued no key";
+  ASSERT_OK_AND_ASSIGN(auto after_revoke, Eventually<ApiError>("ANR's revoked key refused", [&] {
+                         return api().Error(401, anr, "GET", "/v1/joint-calls");
+                       }));
+  EXPECT_EQ(after_revoke.code, "UNAUTHENTICATED");
+  EXPECT_THAT(after_revoke.message, HasSubstr("unknown, revoked or expired partner API key"));
+  ASSERT_OK(api()
+                .Error(401, anr, "POST", JointCallPath(joint) + "/proposals/" + id_1 + "/partner-decision",
+                       PartnerDecision(intl::SIDE_DECISION_ADOPTED, "ANR-AWD-1", &approved))
+                .status());
+  ASSERT_OK(api().Get<intl::ListJointCallsResponse>(dfg, "/v1/joint-calls").status());
 
   ExpectSentRequestsDocumented();
 }

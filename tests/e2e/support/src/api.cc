@@ -82,7 +82,11 @@ absl::StatusOr<Reply> Api::Send(const Caller& who, const std::string& method, co
     client_ = *std::move(client);
   }
   gateway::HttpClient::Headers headers;
-  if (!who.token.empty()) headers.emplace_back("Authorization", "Bearer " + who.token);
+  if (!who.api_key.empty()) {
+    headers.emplace_back("X-Api-Key", who.api_key);
+  } else if (!who.token.empty()) {
+    headers.emplace_back("Authorization", "Bearer " + who.token);
+  }
   sent_.emplace_back(method, PathOf(target));
   auto result = client_->Send(method, target, body.json(), headers);
   if (!result.ok()) {

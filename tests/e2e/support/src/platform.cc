@@ -88,10 +88,14 @@ const std::vector<std::string>& AllServices() {
 
 std::string Caller::Describe() const {
   if (role.empty()) return "anonymous";
-  return absl::StrCat(role, ":", subject, agency.empty() ? "" : "@", agency);
+  return absl::StrCat(role, ":", subject, agency.empty() ? "" : "@", agency, api_key.empty() ? "" : " by API key");
 }
 
 Caller Anonymous() { return Caller{}; }
+
+Caller PartnerByApiKey(const std::string& agency, const std::string& credential_id, const std::string& api_key) {
+  return Caller{"partner", "partner-credential:" + credential_id, agency, "", api_key};
+}
 
 struct Platform::Process {
   std::string name;
@@ -178,7 +182,8 @@ absl::Status Platform::Launch(const PlatformOptions& options) {
   std::vector<std::pair<std::string, std::string>> env = upstreams;
   env.insert(env.end(), {{"TANE_HTTP_ADDR", Loopback(gateway_port_)},
                          {"TANE_METRICS_ADDR", Loopback(gateway_metrics_port)},
-                         {"TANE_JWT_SECRET_FILE", secret_file}});
+                         {"TANE_JWT_SECRET_FILE", secret_file},
+                         {"TANE_PARTNER_KEY_TTL", absl::FormatDuration(options.partner_key_ttl)}});
   env.insert(env.end(), options.gateway_env.begin(), options.gateway_env.end());
   if (auto s = StartProcess("gateway", TANE_E2E_GATEWAY_BINARY, {}, std::move(env)); !s.ok()) return s;
   metrics_.push_back({"gateway", gateway_metrics_port});
@@ -263,7 +268,7 @@ absl::StatusOr<Caller> Platform::As(const std::string& role, const std::string& 
   claims.issued_at = absl::Now();
   auto token = auth::MintHs256(claims, jwt_secret_);
   if (!token.ok()) return token.status();
-  return Caller{role, subject, agency, *std::move(token)};
+  return Caller{role, subject, agency, *std::move(token), ""};
 }
 
 std::string Platform::Exited() {

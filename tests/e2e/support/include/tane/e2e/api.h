@@ -1,9 +1,10 @@
 #pragma once
-/// The REST API as a portal uses it: HTTP/1.1 on one keep-alive connection
-/// to the gateway, bodies in protobuf's JSON mapping (docs/api.md), a
-/// caller's bearer token on each request. Answers are checked for the
-/// expected status and parsed strictly (an unknown field is an error), so a
-/// test asserts a response's whole shape by parsing it.
+/// The REST API as a portal or a partner system uses it: HTTP/1.1 on one
+/// keep-alive connection to the gateway, bodies in protobuf's JSON mapping
+/// (docs/api.md), a caller's bearer token or partner API key on each
+/// request. Answers are checked for the expected status and parsed strictly
+/// (an unknown field is an error), so a test asserts a response's whole
+/// shape by parsing it.
 ///
 /// Every error message names the request, the caller, the status and the
 /// body. Not thread-safe: one Api per thread.
@@ -63,8 +64,8 @@ class Api final {
   ~Api();
 
   /// One request; `target` is the path with its query string. The caller's
-  /// token goes in Authorization unless it is Anonymous(). A transport
-  /// failure is UNAVAILABLE.
+  /// API key goes in X-Api-Key, else its token in Authorization (neither
+  /// for Anonymous()). A transport failure is UNAVAILABLE.
   absl::StatusOr<Reply> Send(const Caller& who, const std::string& method, const std::string& target,
                              const Body& body = {});
 

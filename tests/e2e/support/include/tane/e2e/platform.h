@@ -39,6 +39,11 @@ struct PlatformOptions {
   std::vector<std::pair<std::string, std::string>> service_env;
   /// How long Start() waits for the broker's bootstrap file and for /readyz.
   absl::Duration ready_timeout = absl::Seconds(90);
+  /// How long the gateway remembers the international service's answer
+  /// about a partner API key (TANE_PARTNER_KEY_TTL; run.sh keeps the
+  /// gateway's default, 30 s): short, so that a test sees a revoked key
+  /// refused within a second or so.
+  absl::Duration partner_key_ttl = absl::Seconds(1);
 };
 
 /// A process's Prometheus endpoint: http://127.0.0.1:<port>/metrics.
@@ -48,19 +53,31 @@ struct MetricsEndpoint {
 };
 
 /// A caller of the gateway: a role, a subject, a partner's agency code, and
-/// the HS256 token saying so.
+/// the credential saying so: an HS256 token (Authorization: Bearer), or a
+/// partner API key (X-Api-Key) that the gateway has the international
+/// service verify. Only the credential is sent; role, subject and agency
+/// say what the gateway is expected to make of it.
 struct Caller {
   std::string role;
   std::string subject;
   std::string agency;
   std::string token;
+  /// Sent instead of `token` when not empty.
+  std::string api_key;
 
-  /// "role:subject" (with "@agency" for partners), for messages.
+  /// "role:subject" (with "@agency" for partners, and " by API key" for a
+  /// key), for messages.
   std::string Describe() const;
 };
 
 /// A caller without credentials.
 Caller Anonymous();
+
+/// A partner system of `agency` presenting `api_key`, which the
+/// international service issued as credential `credential_id`
+/// (POST /v1/partner-agencies/{agencyCode}/credentials); the gateway admits
+/// it as subject "partner-credential:<credential_id>" (docs/api.md).
+Caller PartnerByApiKey(const std::string& agency, const std::string& credential_id, const std::string& api_key);
 
 class Platform final {
  public:
