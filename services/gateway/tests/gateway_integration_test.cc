@@ -785,12 +785,13 @@ class GatewayPartnerKeyTest : public GatewayIntegrationTest {
     ASSERT_TRUE(status.ok()) << status;
   }
 
-  void StartGatewayWithPartnerKeyTtl(absl::Duration ttl) {
+  void StartGatewayWithPartnerKeyTtl(absl::Duration ttl, std::optional<RateLimitOptions> rate_limit = std::nullopt) {
     GatewayOptions options = BaseOptions(server_->address());
     options.upstreams["international"] = address_;
     options.services.push_back(international::v1::PartnerAgency::descriptor()->file()->FindServiceByName(
         "InternationalService"));
     options.partner_key_ttl = ttl;
+    if (rate_limit.has_value()) options.rate_limit = *rate_limit;
     StartGateway(std::move(options));
   }
 
@@ -874,6 +875,29 @@ TEST_F(GatewayPartnerKeyTest, InternationalOutageIs503UnlessTheAnswerIsRemembere
   // The operator's keys file still works; only the remembered key reached the test service.
   EXPECT_EQ(AsPartner(kPartnerKey).status, 200);
   EXPECT_EQ(server_->service().calls(), calls + 2);
+}
+
+TEST_F(GatewayPartnerKeyTest, MadeUpKeysAreRateLimitedBeforeInternationalIsAsked) {
+  StartGatewayWithPartnerKeyTtl(absl::Hours(1), RateLimitOptions{0.5, 2});
+  std::string id;
+  const std::string key = IssueKey("key-1", &id);
+  // The address's burst of 2 pays for the first two checks (the real key's
+  // and one made-up key's); the next made-up key is refused before international is asked.
+  ASSERT_EQ(AsPartner(key).status, 200);
+  EXPECT_EQ(AsPartner("tpk_" + id + "_" + std::string(43, 'D')).status, 401);
+  HttpResult limited = AsPartner("tpk_" + id + "_" + std::string(43, 'E'));
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(limited.Header("retry-after"), "2");
+  EXPECT_THAT(Field(Parse(limited.body), "message"), HasSubstr("rate limit exceeded for this address"));
+  // The key already verified is answered from the cache and limited per subject, not per address.
+  EXPECT_EQ(AsPartner(key).status, 200);
+
+  const std::string exposition = metrics_->Exposition();
+  EXPECT_THAT(exposition, HasSubstr(R"(tane_gateway_partner_key_checks_total{outcome="accepted"} 1)"));
+  EXPECT_THAT(exposition, HasSubstr(R"(tane_gateway_partner_key_checks_total{outcome="refused"} 1)"));
+  EXPECT_THAT(exposition, HasSubstr(R"(tane_gateway_partner_key_checks_total{outcome="rate_limited"} 1)"));
+  EXPECT_THAT(exposition, HasSubstr(R"(tane_gateway_partner_key_checks_total{outcome="cached"} 1)"));
+  EXPECT_THAT(exposition, HasSubstr(R"(tane_gateway_partner_key_checks_total{outcome="unavailable"} 0)"));
 }
 
 TEST_F(GatewayIntegrationTest, CreateRefusesBadOptions) {

@@ -114,10 +114,34 @@ Dispatcher::Dispatcher(const GatewayOptions& options, const RouteTable& routes, 
       openapi_json_(openapi_json),
       cors_(options.cors),
       rate_limiter_(options.rate_limit),
+      partner_key_checks_(PartnerKeyChecks::Of(metrics)),
       requests_(metrics.CounterFamily("http_requests_total", "HTTP requests answered, by route, method and status")),
       durations_(
           metrics.HistogramFamily("http_request_duration_seconds",
                                   "Time from a parsed HTTP request to its response, by route, method and status")) {}
+
+Dispatcher::PartnerKeyChecks Dispatcher::PartnerKeyChecks::Of(telemetry::Metrics& metrics) {
+  auto& family = metrics.CounterFamily(
+      "tane_gateway_partner_key_checks_total",
+      "Partner API keys (tpk_...) checked: answered from the cache, accepted or refused by international, "
+      "unavailable (international did not answer: 503), rate_limited (429 before asking)");
+  return PartnerKeyChecks{&family.Add({{"outcome", "cached"}}), &family.Add({{"outcome", "accepted"}}),
+                          &family.Add({{"outcome", "refused"}}), &family.Add({{"outcome", "unavailable"}}),
+                          &family.Add({{"outcome", "rate_limited"}})};
+}
+
+void Dispatcher::FinishRateLimited(const std::shared_ptr<Exchange>& exchange, const RateLimiter::Decision& decision,
+                                   const std::string& who) {
+  const int64_t retry =
+      std::max<int64_t>(1, static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(decision.retry_after))));
+  HttpResponse response(http::status::too_many_requests, exchange->version);
+  response.set(http::field::retry_after, std::to_string(retry));
+  response.set(http::field::content_type, "application/json");
+  response.body() = ErrorBody(absl::ResourceExhaustedError(
+      "rate limit exceeded for " + who + " (" + absl::StrCat(options_.rate_limit.rate_per_second) +
+      " requests/s, burst " + absl::StrCat(options_.rate_limit.burst) + "); retry in " + std::to_string(retry) + " s"));
+  Finish(exchange, std::move(response));
+}
 
 void Dispatcher::Handle(HttpRequest request, std::string remote_address, Respond respond) {
   auto exchange = std::make_shared<Exchange>();
@@ -230,7 +254,17 @@ void Dispatcher::Route(const std::shared_ptr<Exchange>& exchange, HttpRequest& r
 void Dispatcher::VerifyPartnerKey(const std::shared_ptr<Exchange>& exchange, std::unique_ptr<Matched> matched,
                                   std::string key) {
   if (auto known = partner_keys_.Find(key, absl::Now())) {
+    partner_key_checks_.cached->Increment();
     AdmitPartner(exchange, *matched, *known);
+    return;
+  }
+  // A key not remembered costs a call to international: the caller's address
+  // pays for it from its bucket first, so a flood of made-up keys is refused
+  // here rather than passed on (and cannot push real keys out of the cache).
+  if (RateLimiter::Decision decision = rate_limiter_.Acquire("ip:" + exchange->remote, absl::Now());
+      !decision.allowed) {
+    partner_key_checks_.rate_limited->Increment();
+    FinishRateLimited(exchange, decision, "this address");
     return;
   }
   Upstreams::Upstream* international = upstreams_.Find(kPartnerKeyUpstream);
@@ -263,6 +297,10 @@ void Dispatcher::VerifyPartnerKey(const std::shared_ptr<Exchange>& exchange, std
       [this, exchange, call](grpc::Status status) {
         const InflightCalls::Leave leave(inflight_, &call->context);
         const absl::StatusOr<auth::Principal> partner = PartnerOf(status, call->response);
+        (partner.ok()                                                      ? partner_key_checks_.accepted
+         : partner.status().code() == absl::StatusCode::kUnauthenticated ? partner_key_checks_.refused
+                                                                          : partner_key_checks_.unavailable)
+            ->Increment();
         partner_keys_.Remember(call->key, partner, absl::Now());
         AdmitPartner(exchange, *call->matched, partner);
       });
@@ -288,16 +326,7 @@ void Dispatcher::Admit(const std::shared_ptr<Exchange>& exchange, HttpRequest& r
 
   const std::string limiter_key = caller.has_value() ? "sub:" + caller->subject : "ip:" + exchange->remote;
   if (RateLimiter::Decision decision = rate_limiter_.Acquire(limiter_key, absl::Now()); !decision.allowed) {
-    const int64_t retry =
-        std::max<int64_t>(1, static_cast<int64_t>(std::ceil(absl::ToDoubleSeconds(decision.retry_after))));
-    HttpResponse response(http::status::too_many_requests, exchange->version);
-    response.set(http::field::retry_after, std::to_string(retry));
-    response.set(http::field::content_type, "application/json");
-    response.body() = ErrorBody(absl::ResourceExhaustedError(
-        "rate limit exceeded for " + (caller.has_value() ? caller->subject : "this address") + " (" +
-        absl::StrCat(options_.rate_limit.rate_per_second) + " requests/s, burst " +
-        absl::StrCat(options_.rate_limit.burst) + "); retry in " + std::to_string(retry) + " s"));
-    Finish(exchange, std::move(response));
+    FinishRateLimited(exchange, decision, caller.has_value() ? caller->subject : "this address");
     return;
   }
 

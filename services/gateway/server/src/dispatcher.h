@@ -117,6 +117,19 @@ class Dispatcher final {
   void FinishError(const std::shared_ptr<Exchange>& exchange, const absl::Status& status, unsigned http_status = 0);
   void FinishJson(const std::shared_ptr<Exchange>& exchange, unsigned http_status, std::string body);
   void FinishMethodNotAllowed(const std::shared_ptr<Exchange>& exchange, const std::string& allowed);
+  /// 429 with Retry-After, naming `who` was limited.
+  void FinishRateLimited(const std::shared_ptr<Exchange>& exchange, const RateLimiter::Decision& decision,
+                         const std::string& who);
+
+  /// tane_gateway_partner_key_checks_total, one series per outcome.
+  struct PartnerKeyChecks {
+    prometheus::Counter* cached;
+    prometheus::Counter* accepted;
+    prometheus::Counter* refused;
+    prometheus::Counter* unavailable;
+    prometheus::Counter* rate_limited;
+    static PartnerKeyChecks Of(telemetry::Metrics& metrics);
+  };
 
   const GatewayOptions& options_;
   const RouteTable& routes_;
@@ -128,6 +141,7 @@ class Dispatcher final {
   RateLimiter rate_limiter_;
   InflightCalls inflight_;
   std::atomic<bool> shutting_down_{false};
+  const PartnerKeyChecks partner_key_checks_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& durations_;
   // route, method, status -> the two series: looked up once per label set.
