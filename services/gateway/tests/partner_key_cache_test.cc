@@ -98,17 +98,20 @@ TEST(PartnerKeyCacheTest, StaysWithinItsBound) {
   PartnerKeyCache cache(absl::Seconds(30), 3);
   cache.Remember("tpk_old", Nsf(), kT0);
   cache.Remember("tpk_b", Nsf(), kT0 + absl::Seconds(20));
-  cache.Remember("tpk_c", Nsf(), kT0 + absl::Seconds(20));
+  cache.Remember("tpk_c", Nsf(), kT0 + absl::Seconds(25));
   // Full: the outdated answer makes room.
   cache.Remember("tpk_d", Nsf(), kT0 + absl::Seconds(40));
   EXPECT_EQ(cache.size(), 3u);
+  EXPECT_FALSE(cache.Find("tpk_old", kT0 + absl::Seconds(29)).has_value());
   EXPECT_TRUE(cache.Find("tpk_b", kT0 + absl::Seconds(40)).has_value());
   EXPECT_TRUE(cache.Find("tpk_d", kT0 + absl::Seconds(40)).has_value());
-  // Full of current answers: all are dropped, the new one is kept.
+  // Full of current accepted keys: the oldest one makes room for another.
   cache.Remember("tpk_e", Nsf(), kT0 + absl::Seconds(41));
-  EXPECT_EQ(cache.size(), 1u);
-  EXPECT_TRUE(cache.Find("tpk_e", kT0 + absl::Seconds(41)).has_value());
+  EXPECT_EQ(cache.size(), 3u);
   EXPECT_FALSE(cache.Find("tpk_b", kT0 + absl::Seconds(41)).has_value());
+  for (const char* key : {"tpk_c", "tpk_d", "tpk_e"}) {
+    EXPECT_TRUE(cache.Find(key, kT0 + absl::Seconds(41)).has_value()) << key;
+  }
   // Replacing a remembered key's answer needs no room.
   PartnerKeyCache full(absl::Seconds(30), 2);
   full.Remember("tpk_a", Nsf(), kT0);
@@ -116,6 +119,36 @@ TEST(PartnerKeyCacheTest, StaysWithinItsBound) {
   full.Remember("tpk_a", absl::UnauthenticatedError("revoked"), kT0);
   EXPECT_EQ(full.size(), 2u);
   EXPECT_TRUE(full.Find("tpk_b", kT0).has_value());
+}
+
+TEST(PartnerKeyCacheTest, RefusalsNeverPushOutAcceptedKeys) {
+  const absl::Status refused = absl::UnauthenticatedError("unknown key");
+  PartnerKeyCache cache(absl::Seconds(30), 3);
+  cache.Remember("tpk_a", Nsf(), kT0);
+  cache.Remember("tpk_x", refused, kT0 + absl::Seconds(1));
+  cache.Remember("tpk_y", refused, kT0 + absl::Seconds(2));
+  // Full, nothing outdated: the refusals make room, the accepted key stays.
+  cache.Remember("tpk_z", refused, kT0 + absl::Seconds(3));
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_TRUE(cache.Find("tpk_a", kT0 + absl::Seconds(3)).has_value());
+  EXPECT_TRUE(cache.Find("tpk_z", kT0 + absl::Seconds(3)).has_value());
+  EXPECT_FALSE(cache.Find("tpk_x", kT0 + absl::Seconds(3)).has_value());
+  // An accepted key takes a refusal's room too.
+  cache.Remember("tpk_w", refused, kT0 + absl::Seconds(4));
+  cache.Remember("tpk_b", Nsf(), kT0 + absl::Seconds(5));
+  cache.Remember("tpk_c", Nsf(), kT0 + absl::Seconds(6));
+  EXPECT_EQ(cache.size(), 3u);
+  // Full of accepted keys: a flood of made-up keys is not remembered.
+  for (int i = 0; i < 10; ++i) {
+    cache.Remember("tpk_made_up_" + std::to_string(i), refused, kT0 + absl::Seconds(7));
+  }
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_FALSE(cache.Find("tpk_made_up_0", kT0 + absl::Seconds(7)).has_value());
+  for (const char* key : {"tpk_a", "tpk_b", "tpk_c"}) {
+    auto found = cache.Find(key, kT0 + absl::Seconds(7));
+    ASSERT_TRUE(found.has_value()) << key;
+    EXPECT_TRUE(found->ok()) << key;
+  }
 }
 
 }  // namespace

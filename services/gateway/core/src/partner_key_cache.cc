@@ -1,5 +1,7 @@
 #include "tane/gateway/partner_key_cache.h"
 
+#include <algorithm>
+
 #include "tane/auth/api_keys.h"
 
 namespace tane::gateway {
@@ -28,9 +30,20 @@ void PartnerKeyCache::Remember(std::string_view key, const absl::StatusOr<auth::
   if (!answer.ok() && answer.status().code() != absl::StatusCode::kUnauthenticated) return;
   std::string hash = auth::HashApiKey(key);
   std::lock_guard lock(mu_);
-  if (entries_.size() >= max_entries_ && entries_.find(hash) == entries_.end()) {
+  if (entries_.size() >= max_entries_ && !entries_.contains(hash)) {
+    // Room comes from outdated answers, then from refusals; an accepted key
+    // makes room only for another accepted key (the oldest one goes), so
+    // made-up keys cannot push real partners' keys out.
     std::erase_if(entries_, [&](const auto& entry) { return now - entry.second.answered_at >= ttl_; });
-    if (entries_.size() >= max_entries_) entries_.clear();
+    if (entries_.size() >= max_entries_) {
+      std::erase_if(entries_, [](const auto& entry) { return !entry.second.answer.ok(); });
+    }
+    if (entries_.size() >= max_entries_) {
+      if (!answer.ok()) return;
+      entries_.erase(std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+        return a.second.answered_at < b.second.answered_at;
+      }));
+    }
   }
   entries_.insert_or_assign(std::move(hash), Entry{answer, now});
 }

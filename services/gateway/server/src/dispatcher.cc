@@ -260,7 +260,9 @@ void Dispatcher::VerifyPartnerKey(const std::shared_ptr<Exchange>& exchange, std
   }
   // A key not remembered costs a call to international: the caller's address
   // pays for it from its bucket first, so a flood of made-up keys is refused
-  // here rather than passed on (and cannot push real keys out of the cache).
+  // here rather than passed on. Those that do get through are refused by
+  // international, and the cache never drops an accepted key to remember a
+  // refusal, so they cannot push real keys out of it.
   if (RateLimiter::Decision decision = rate_limiter_.Acquire("ip:" + exchange->remote, absl::Now());
       !decision.allowed) {
     partner_key_checks_.rate_limited->Increment();

@@ -12,7 +12,10 @@
 ///
 /// Keys are held by their SHA-256 (auth::HashApiKey), never in the clear.
 /// At most `max_entries` answers are kept: when full, the outdated ones are
-/// dropped, and if none is outdated, all of them (they are asked again).
+/// dropped, then the refusals. An accepted key is never dropped to make room
+/// for a refusal (that refusal is then not remembered); a new accepted key
+/// replaces the oldest accepted one. So a flood of made-up keys cannot push
+/// real partners' keys out.
 /// Thread-safe.
 
 #include <mutex>
