@@ -523,6 +523,13 @@ const v1::JointProposal* ProposalOfApplication(const std::vector<v1::JointPropos
   return nullptr;
 }
 
+bool WithdrawalPrecedesSubmission(const v1::JstSide& side,
+                                  const calls::v1::ApplicationWithdrawn& event) {
+  const calls::v1::Application& app = side.submission().application();
+  return event.has_withdrawn_at() && app.has_submitted_at() &&
+         FromProto(event.withdrawn_at()) < FromProto(app.submitted_at());
+}
+
 absl::StatusOr<Transition> ApplyApplicationWithdrawn(const v1::JointProposal* current,
                                                      const calls::v1::ApplicationWithdrawn& event,
                                                      const Context& ctx) {
@@ -532,7 +539,8 @@ absl::StatusOr<Transition> ApplyApplicationWithdrawn(const v1::JointProposal* cu
   if (!v.empty()) return v.ToStatus("invalid ApplicationWithdrawn");
   if (current == nullptr) return Transition{};
   if (!current->has_jst() ||
-      current->jst().submission().application().application_id() != event.application_id()) {
+      current->jst().submission().application().application_id() != event.application_id() ||
+      WithdrawalPrecedesSubmission(current->jst(), event)) {
     return Unchanged(*current);
   }
   if (current->has_decision()) {

@@ -308,6 +308,58 @@ TEST(WithdrawalTest, JstOnlyProposalIsWithdrawnAndFoundByItsApplication) {
   EXPECT_THAT(fields, ::testing::ElementsAre("application_id", "call_id"));
 }
 
+TEST(WithdrawalTest, LateCopyOfAnEarlierWithdrawalLeavesTheResubmissionFiled) {
+  // Withdrawn from JP-001 on day 2, submitted again on day 4 under JP-002.
+  Driver first(ParallelCall(), Anr());
+  ASSERT_TRUE(first.Submit(Submitted()).ok());
+  ASSERT_TRUE(first.Withdraw(Withdrawn(Day(2)), Day(2)).ok());
+  calls::v1::ApplicationSubmitted resubmitted = Submitted("JP-002");
+  *resubmitted.mutable_application()->mutable_submitted_at() = Ts(Day(4));
+  struct Case {
+    std::string name;
+    std::optional<absl::Time> withdrawn_at;  // nullopt: not given
+    bool applied;
+  };
+  const std::vector<Case> cases = {
+      {"the old withdrawal redelivered", Day(2), false},
+      {"a second before the resubmission", Day(4) - absl::Seconds(1), false},
+      {"at the resubmission", Day(4), true},
+      {"after the resubmission", Day(5), true},
+      {"without a time", std::nullopt, true},
+  };
+  for (const Case& c : cases) {
+    Driver second(ParallelCall(), Anr());
+    ASSERT_TRUE(second.Submit(resubmitted, Day(4)).ok());
+    const std::vector<v1::JointProposal> proposals = {*first.proposal(), *second.proposal()};
+    const v1::JointProposal* holder = ProposalOfApplication(proposals, kApplicationId);
+    ASSERT_NE(holder, nullptr);
+    ASSERT_EQ(holder->joint_proposal_id(), "JP-002");
+
+    calls::v1::ApplicationWithdrawn event = Withdrawn(c.withdrawn_at.value_or(Day(5)));
+    if (!c.withdrawn_at) event.clear_withdrawn_at();
+    EXPECT_EQ(WithdrawalPrecedesSubmission(holder->jst(), event), !c.applied) << c.name;
+    auto t = second.Withdraw(event, Day(6));
+    ASSERT_TRUE(t.ok()) << c.name << ": " << t.status();
+    EXPECT_EQ(t->changed, c.applied) << c.name;
+    EXPECT_EQ(second.proposal()->has_jst(), !c.applied) << c.name;
+  }
+
+  // Decided under JP-002: the late copy is ignored, not refused.
+  Driver decided(ParallelCall(), Anr());
+  ASSERT_TRUE(decided.Submit(resubmitted, Day(4)).ok());
+  ASSERT_TRUE(decided.PartnerProposal(PartnerProposalFor("JP-002")).ok());
+  reviews::v1::ProposalDecided jst_decision = JstDecision(true);
+  jst_decision.set_joint_proposal_id("JP-002");
+  *jst_decision.mutable_decided_at() = Ts(Day(5));
+  ASSERT_TRUE(decided.Jst(jst_decision, Day(5)).ok());
+  ASSERT_TRUE(decided.PartnerDecision(PartnerDecisionOf(true), Day(5)).ok());
+  ASSERT_EQ(decided.proposal()->state(), v1::JOINT_PROPOSAL_STATE_DECIDED);
+  auto late = decided.Withdraw(Withdrawn(Day(2)), Day(6));
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_FALSE(late->changed);
+  EXPECT_TRUE(decided.proposal()->has_jst());
+}
+
 TEST(WithdrawalTest, OnlyDecisionsFromAfterASubmissionDecideIt) {
   struct Case {
     std::string name;

@@ -783,7 +783,18 @@ absl::Status InternationalService::OnApplicationWithdrawn(
   const v1::JointProposal* current = ProposalOfApplication(*proposals, event.application_id());
   auto t = ApplyApplicationWithdrawn(current, event, EventContext(rc));
   if (!t.ok()) return t.status();
-  if (!t->changed) return absl::OkStatus();
+  if (!t->changed) {
+    // A late copy of a withdrawal, the application since submitted again
+    // under another joint proposal, escapes ApplyOnce (its dedupe sits with
+    // the old proposal): its time tells it apart.
+    if (current != nullptr && current->has_jst() &&
+        WithdrawalPrecedesSubmission(current->jst(), event)) {
+      telemetry::LogInfo("stale JST application withdrawal ignored: submitted again since",
+                         {{"application_id", event.application_id()},
+                          {"joint_proposal_id", current->joint_proposal_id()}});
+    }
+    return absl::OkStatus();
+  }
   auto applied = bus::ApplyOnce(kit_.store(), envelope,
                                 repo_->ProposalCommit(rc, t->proposal, current->version(), {}));
   if (!applied.ok()) return applied.status();

@@ -119,13 +119,21 @@ absl::StatusOr<Transition> ApplyApplicationSubmitted(const v1::JointCall* call,
 const v1::JointProposal* ProposalOfApplication(const std::vector<v1::JointProposal>& proposals,
                                                std::string_view application_id);
 
+/// True when `event` was withdrawn (withdrawn_at) before `side`'s submission
+/// was submitted (submitted_at): a late copy of the withdrawal of an earlier
+/// submission, possibly filed under another joint proposal. False when
+/// either time is missing.
+bool WithdrawalPrecedesSubmission(const v1::JstSide& side,
+                                  const calls::v1::ApplicationWithdrawn& event);
+
 /// ApplicationWithdrawn on `current`, the proposal holding the application:
 /// the JST side leaves the pairing (moved to withdrawn_jst with the time and
 /// reason; matched_at cleared), so the partner side is unmatched again. The
-/// same withdrawal again, or one of an application `current` does not hold
-/// (null: never filed here), changes nothing. INVALID_ARGUMENT for an event
-/// without ids; FAILED_PRECONDITION once the joint decision is made (the
-/// project, if any, is projects' to end).
+/// same withdrawal again, one of an application `current` does not hold
+/// (null: never filed here), or one older than the held submission
+/// (WithdrawalPrecedesSubmission) changes nothing. INVALID_ARGUMENT for an
+/// event without ids; FAILED_PRECONDITION once the joint decision is made
+/// (the project, if any, is projects' to end).
 absl::StatusOr<Transition> ApplyApplicationWithdrawn(const v1::JointProposal* current,
                                                      const calls::v1::ApplicationWithdrawn& event,
                                                      const Context& ctx);

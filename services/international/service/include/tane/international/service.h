@@ -52,8 +52,10 @@ class InternationalService final : public v1::InternationalService::Service {
                                       const calls::v1::ApplicationSubmitted& event);
   /// ApplicationWithdrawn of an application filed here takes its JST side
   /// out of the pairing (ApplyApplicationWithdrawn); a later
-  /// ApplicationSubmitted files it again. Others are ignored. Idempotent.
-  /// FAILED_PRECONDITION (dead-lettered) after the joint decision.
+  /// ApplicationSubmitted files it again. Others are ignored, and so is (logged
+  /// as stale) one withdrawn before the held submission was submitted: a late
+  /// copy from before a resubmission. Idempotent. FAILED_PRECONDITION
+  /// (dead-lettered) after the joint decision.
   absl::Status OnApplicationWithdrawn(const common::v1::EventEnvelope& envelope,
                                       const calls::v1::ApplicationWithdrawn& event);
   /// ProposalDecided with joint_call set is the JST decision; others are
