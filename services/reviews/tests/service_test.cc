@@ -81,7 +81,11 @@ class ReviewsServiceTest : public ::testing::Test {
     auto kit = runtime::ServiceKit::Create(*host_, options);
     ASSERT_TRUE(kit.ok()) << kit.status();
     kit_ = std::move(*kit);
-    service_ = std::make_unique<ReviewsService>(*kit_, std::move(rules));
+    ReviewsServiceHooks hooks;
+    hooks.after_pool_load = [this](const std::string& call_id) {
+      if (on_pool_load_) on_pool_load_(call_id);
+    };
+    service_ = std::make_unique<ReviewsService>(*kit_, std::move(rules), std::move(hooks));
     service_->Subscribe();
     host_->AddService(service_.get());
     ASSERT_TRUE(kit_->Start().ok());
@@ -278,7 +282,33 @@ class ReviewsServiceTest : public ::testing::Test {
     return Call(&v1::ReviewsService::Stub::SubmitReview, request, out, ReviewerIdentity(name));
   }
 
+  /// Commits exactly what UpdateReviewer commits when `reviewer_id` adds an
+  /// affiliation at `institution`, and runs no recusal; without `with_event`
+  /// also no ReviewerProfileChanged, as if its recusals had already run.
+  void CommitMoveWithoutRecusal(const std::string& reviewer_id, const std::string& institution, bool with_event) {
+    ReviewsStorage storage(*kit_);
+    auto loaded = storage.LoadReviewer(reviewer_id);
+    ASSERT_TRUE(loaded.ok() && loaded->exists());
+    v1::Reviewer patch;
+    *patch.mutable_affiliations() = loaded->value.affiliations();
+    patch.add_affiliations()->set_institution_id(institution);
+    google::protobuf::FieldMask mask;
+    mask.add_paths("affiliations");
+    const runtime::RequestContext request{kOperator, "trace-move", clock_.Now()};
+    common::v1::Actor actor;
+    actor.set_subject(kOperator.subject);
+    actor.set_role(kOperator.role);
+    auto t = reviews::UpdateReviewer(loaded->value, patch, mask,
+                                     Context{service_->RulesFor("crest"), actor, clock_.Now()});
+    ASSERT_TRUE(t.ok()) << t.status();
+    store::Commit commit = storage.ReviewerCommit(*loaded, t->reviewer, request);
+    if (!with_event) commit.events.clear();
+    ASSERT_TRUE(kit_->store().Commit(commit).ok());
+  }
+
   core::ManualClock clock_{Jst(2017, 6, 7) + absl::Hours(1)};
+  /// Called by the service (on the thread of the solve) after a solve's pool load.
+  std::function<void(const std::string& call_id)> on_pool_load_;
   std::unique_ptr<testing::RedisServer> redis_;
   std::unique_ptr<testing::KafkaCluster> kafka_;
   std::unique_ptr<runtime::ServiceHost> host_;
@@ -686,23 +716,8 @@ TEST_F(ReviewsServiceTest, RecusalAfterAProfileChangeCompletesFromItsEventWhenTh
   auto before = GetCase("A1");
   ASSERT_TRUE(before.ok());
   // The reviewer moved to the PI's institution. The profile commit lands and
-  // the process stops before the recusal that follows it: commit exactly
-  // what UpdateReviewer commits, and nothing else.
-  ReviewsStorage storage(*kit_);
-  auto loaded = storage.LoadReviewer(recused);
-  ASSERT_TRUE(loaded.ok() && loaded->exists());
-  v1::Reviewer patch;
-  *patch.mutable_affiliations() = loaded->value.affiliations();
-  patch.add_affiliations()->set_institution_id("inst-kyoto");
-  google::protobuf::FieldMask mask;
-  mask.add_paths("affiliations");
-  const runtime::RequestContext request{kOperator, "trace-move", clock_.Now()};
-  common::v1::Actor actor;
-  actor.set_subject(kOperator.subject);
-  actor.set_role(kOperator.role);
-  auto t = reviews::UpdateReviewer(loaded->value, patch, mask, Context{service_->RulesFor("crest"), actor, clock_.Now()});
-  ASSERT_TRUE(t.ok()) << t.status();
-  ASSERT_TRUE(kit_->store().Commit(storage.ReviewerCommit(*loaded, t->reviewer, request)).ok());
+  // the process stops before the recusal that follows it.
+  CommitMoveWithoutRecusal(recused, "inst-kyoto", /*with_event=*/true);
 
   // The outbox relay publishes ReviewerProfileChanged; the consumer recuses.
   ASSERT_TRUE(testing::WaitFor([&] {
@@ -731,6 +746,64 @@ TEST_F(ReviewsServiceTest, RecusalAfterAProfileChangeCompletesFromItsEventWhenTh
   EXPECT_EQ(event.aggregate_type(), "reviewer");
   ASSERT_TRUE(service_->OnReviewerProfileChanged(event, changed).ok());
   EXPECT_EQ(GetCase("A1")->SerializeAsString(), after->SerializeAsString());
+}
+
+TEST_F(ReviewsServiceTest, AConflictedReviewerStillAssignedSeesNothingOfTheCase) {
+  const std::string stale = OneCaseAssigned();
+  ASSERT_FALSE(stale.empty());
+  const std::string name = NameOf(stale);
+  ASSERT_TRUE(GetCase("A1", ReviewerIdentity(name)).ok()) << "visible before the move";
+  // The profile now conflicts but no recusal has run: only the read path stands.
+  CommitMoveWithoutRecusal(stale, "inst-kyoto", /*with_event=*/false);
+  auto staff = GetCase("A1");
+  ASSERT_TRUE(staff.ok());
+  const auto others = ReviewersOf(*staff);
+  ASSERT_EQ(std::count(others.begin(), others.end(), stale), 1) << "still assigned";
+
+  EXPECT_EQ(GetCase("A1", ReviewerIdentity(name)).status().code(), absl::StatusCode::kNotFound);
+  v1::ListMyReviewAssignmentsResponse mine;
+  ASSERT_TRUE(Call(&v1::ReviewsService::Stub::ListMyReviewAssignments, v1::ListMyReviewAssignmentsRequest(), &mine,
+                   ReviewerIdentity(name))
+                  .ok());
+  EXPECT_EQ(mine.assignments_size(), 0);
+  v1::Review review;
+  EXPECT_EQ(Review("A1", name, 4, &review).error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::GetMyReviewRequest my;
+  my.set_case_id(CaseIdForApplication("A1"));
+  EXPECT_EQ(Call(&v1::ReviewsService::Stub::GetMyReview, my, &review, ReviewerIdentity(name)).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // The other reviewer still sees it.
+  const std::string other = others[0] == stale ? others[1] : others[0];
+  EXPECT_TRUE(GetCase("A1", ReviewerIdentity(NameOf(other))).ok());
+}
+
+TEST_F(ReviewsServiceTest, AProfileChangeLandingWhileTheSolveRunsRecusesTheReviewerItAssigned) {
+  const std::string a = AddReviewer("a", "inst-a");
+  const std::string b = AddReviewer("b", "inst-b");
+  // N = 2 from a pool of two: the solve picks both from the pool it loaded.
+  // Right after that load, a moves to the PI's institution; the recusals of
+  // that change have run and found no assignment (no event is left to redo
+  // them), so only the solve's own check can catch it.
+  int moves = 0;
+  on_pool_load_ = [&](const std::string& call_id) {
+    EXPECT_EQ(call_id, kCall);
+    if (moves++ == 0) CommitMoveWithoutRecusal(a, "inst-kyoto", /*with_event=*/false);
+  };
+  const EventEnvelope submitted = Submitted("A1", "inst-kyoto");
+  ASSERT_TRUE(service_->OnApplicationSubmitted(submitted, SubmittedPayload(submitted)).ok());
+  const EventEnvelope closed = Closed(1);
+  calls::v1::CallClosed close_payload;
+  ASSERT_TRUE(bus::UnpackPayload(closed, &close_payload));
+  ASSERT_TRUE(service_->OnCallClosed(closed, close_payload).ok());
+  EXPECT_EQ(moves, 1) << "the first stage was solved once, from the pool loaded before the move";
+
+  auto c = GetCase("A1");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(ReviewersOf(*c), std::vector<std::string>{b}) << "a recused, nobody left to refill";
+  EXPECT_EQ(c->assignment_history(c->assignment_history_size() - 1).kind(),
+            v1::ASSIGNMENT_CHANGE_KIND_AUTOMATIC_CONFLICT);
+  EXPECT_EQ(GetCase("A1", ReviewerIdentity("a")).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(GetCase("A1", ReviewerIdentity("b")).ok());
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "tane/reviews/service.h"
 
 #include <algorithm>
+#include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -84,6 +86,20 @@ void Merge(CallTransition& into, CallTransition next) {
   for (auto& e : next.events) into.events.push_back(std::move(e));
 }
 
+/// The reviewers `t` puts on a case they were not on in `before` (any stage).
+std::set<std::string> AddedReviewers(const CallData& before, const CallTransition& t) {
+  std::set<std::string> added;
+  for (const auto& c : t.cases) {
+    const v1::ReviewCase* was = FindCase(before, c.case_id());
+    for (const auto& sa : c.assignments()) {
+      for (const auto& r : sa.reviewers()) {
+        if (was == nullptr || !IsAssigned(*was, r.reviewer_id())) added.insert(r.reviewer_id());
+      }
+    }
+  }
+  return added;
+}
+
 CallTransition FromCase(CaseTransition t) {
   CallTransition out;
   out.cases.push_back(std::move(t.review_case));
@@ -95,8 +111,13 @@ CallTransition FromCase(CaseTransition t) {
 
 std::vector<std::string> ReviewsService::ConsumedTopics() { return {"tane.calls.events", "tane.reviews.events"}; }
 
-ReviewsService::ReviewsService(runtime::ServiceKit& kit, std::map<std::string, ReviewRules> rules)
-    : kit_(kit), storage_(kit), rules_(std::move(rules)), default_rules_(ReviewRules::FromProgram(nullptr)) {}
+ReviewsService::ReviewsService(runtime::ServiceKit& kit, std::map<std::string, ReviewRules> rules,
+                               ReviewsServiceHooks hooks)
+    : kit_(kit),
+      storage_(kit),
+      rules_(std::move(rules)),
+      default_rules_(ReviewRules::FromProgram(nullptr)),
+      hooks_(std::move(hooks)) {}
 
 void ReviewsService::Subscribe() {
   kit_.On<calls::v1::ApplicationSubmitted>(
@@ -153,6 +174,7 @@ absl::StatusOr<Response> ReviewsService::MutateCall(
   key.idempotency_key = idempotency_key;
   key.subject = caller.actor.subject();
   key.request = &request;
+  std::optional<std::pair<CallData, CallTransition>> committed;  // the last attempt's
   auto result = runtime::RunCommand<Response>(
       kit_.store(), key, [&]() -> absl::StatusOr<runtime::Mutation<Response>> {
         auto call = storage_.LoadCall(call_id, cases);
@@ -167,9 +189,13 @@ absl::StatusOr<Response> ReviewsService::MutateCall(
         if (!commit.ok()) return commit.status();
         auto response = respond(After(*call, *t), ctx);
         if (!response.ok()) return response.status();
+        committed.emplace(*call, *t);
         return runtime::Mutation<Response>{*std::move(commit), *std::move(response)};
       });
   tel::ScopedTraceId trace(caller.request.trace_id);
+  if (result.ok() && committed) {
+    RecuseConflictedAssignees(caller.request, caller.actor, committed->first, committed->second);
+  }
   if (result.ok()) {
     tel::LogInfo("call review changed", {{"call_id", call_id},
                                          {"request", request.GetDescriptor()->name()},
@@ -233,6 +259,7 @@ absl::Status ReviewsService::ApplyToCall(
     } else {
       s = kit_.store().Commit(*commit).status();
     }
+    if (s.ok()) RecuseConflictedAssignees(ctx, SystemActor(), *call, **t);
     if (!absl::IsAborted(s)) return s;
   }
   return absl::AbortedError(absl::StrCat("call ", call_id, " kept changing; try again"));
@@ -248,7 +275,7 @@ absl::Status ReviewsService::AssignWhenReady(const CallData& before, CallTransit
     return c.state() == v1::CASE_STATE_IN_REVIEW && c.stage() == first && !StageAssigned(c, first);
   });
   if (!waiting) return absl::OkStatus();
-  auto pool = storage_.LoadPool();
+  auto pool = LoadSolvePool(cr.call_id());
   if (!pool.ok()) return pool.status();
   v1::SolveAssignmentRequest request;
   request.set_call_id(cr.call_id());
@@ -437,6 +464,39 @@ absl::Status ReviewsService::RecuseAfterProfileChange(const runtime::RequestCont
   return first_error;
 }
 
+void ReviewsService::RecuseConflictedAssignees(const runtime::RequestContext& request,
+                                               const common::v1::Actor& actor, const CallData& before,
+                                               const CallTransition& t) {
+  const std::set<std::string> added = AddedReviewers(before, t);
+  if (added.empty()) return;
+  const CallData after = After(before, t);
+  for (const auto& reviewer_id : added) {
+    // Read after the commit: a profile change not seen here runs its own
+    // recusal after it commits, and that one finds this call's assignment.
+    auto loaded = storage_.LoadReviewer(reviewer_id);
+    absl::Status s = loaded.status();
+    if (s.ok() && loaded->exists()) {
+      const bool conflicted = std::any_of(after.cases.begin(), after.cases.end(), [&](const v1::ReviewCase& c) {
+        return IsAssigned(c, reviewer_id) && !ConflictsOf(c, loaded->value, after.review.value, request.now).empty();
+      });
+      if (!conflicted) continue;
+      tel::LogInfo("assigned reviewer's profile changed meanwhile; recusing",
+                   {{"reviewer_id", reviewer_id}, {"call_id", after.review.value.call_id()}});
+      s = RecuseAfterProfileChange(request, actor, reviewer_id);
+    }
+    if (!s.ok()) {
+      tel::LogWarn("recusal of a reviewer assigned during their profile change failed",
+                   {{"reviewer_id", reviewer_id}, {"error", s}});
+    }
+  }
+}
+
+absl::StatusOr<std::vector<v1::Reviewer>> ReviewsService::LoadSolvePool(const std::string& call_id) {
+  auto pool = storage_.LoadPool();
+  if (pool.ok() && hooks_.after_pool_load) hooks_.after_pool_load(call_id);
+  return pool;
+}
+
 template <typename Response>
 grpc::Status ReviewsService::Serve(
     const grpc::ServerContext& context, Response* response,
@@ -598,7 +658,7 @@ grpc::Status ReviewsService::SolveAssignment(grpc::ServerContext* context, const
     return MutateCall<v1::SolveAssignmentResponse>(
         caller, request->call_id(), CaseSelection::All(), request->idempotency_key(), *request,
         [&](const CallData& call, const Context& ctx) -> absl::StatusOr<CallTransition> {
-          auto pool = storage_.LoadPool();
+          auto pool = LoadSolvePool(call.review.value.call_id());
           if (!pool.ok()) return pool.status();
           auto solved = reviews::SolveAssignment(call.review.value, call.cases, *pool, *request, ctx);
           if (!solved.ok()) return solved.status();

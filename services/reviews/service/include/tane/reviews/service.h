@@ -24,7 +24,11 @@
 /// commit also writes ReviewerProfileChanged to the outbox; the service
 /// consumes it from tane.reviews.events and repeats the recusal (a no-op when
 /// done), so it completes even if the process stops in between. Meanwhile the
-/// reviewer sees nothing of the case (visibility checks conflicts live).
+/// reviewer sees nothing of the case (visibility checks conflicts live
+/// against the caller's stored record). A commit that adds reviewers to cases
+/// (a solve, a refill) rereads those reviewers afterwards and recuses any
+/// whose stored profile now conflicts: a profile change that landed after the
+/// pool was loaded found no assignment to recuse from yet.
 ///
 /// Access: the gateway checks roles (the proto's policy); this service checks
 /// objects (visibility.h). Callers with role "reviewer" are matched to their
@@ -32,6 +36,7 @@
 ///
 /// Thread-safe: gRPC and the consumer call it concurrently.
 
+#include <functional>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -49,6 +54,13 @@
 
 namespace tane::reviews {
 
+/// Test seams; empty in production.
+struct ReviewsServiceHooks {
+  /// Runs after an assignment solve (SolveAssignment, or the automatic first
+  /// stage) has loaded the reviewer pool, before its commit; gets the call id.
+  std::function<void(const std::string& call_id)> after_pool_load;
+};
+
 class ReviewsService final : public v1::ReviewsService::Service {
  public:
   /// The topics whose events Subscribe() handles.
@@ -56,7 +68,8 @@ class ReviewsService final : public v1::ReviewsService::Service {
 
   /// `rules` by program id (ReviewRules::FromProgram over the catalog);
   /// programs not in it get the defaults. The kit must outlive this.
-  ReviewsService(runtime::ServiceKit& kit, std::map<std::string, ReviewRules> rules);
+  ReviewsService(runtime::ServiceKit& kit, std::map<std::string, ReviewRules> rules,
+                 ReviewsServiceHooks hooks = {});
 
   /// Registers the event handlers on the kit (before kit.Start()).
   void Subscribe();
@@ -192,12 +205,20 @@ class ReviewsService final : public v1::ReviewsService::Service {
   /// every call.
   absl::Status RecuseAfterProfileChange(const runtime::RequestContext& request, const common::v1::Actor& actor,
                                         const std::string& reviewer_id);
+  /// After the commit of `t` over `before`: RecuseAfterProfileChange for
+  /// every reviewer `t` added to a case whose stored profile, read now,
+  /// conflicts with it (a profile change that raced the pool load). Failures
+  /// are logged: the read path still hides the case from them.
+  void RecuseConflictedAssignees(const runtime::RequestContext& request, const common::v1::Actor& actor,
+                                 const CallData& before, const CallTransition& t);
+  absl::StatusOr<std::vector<v1::Reviewer>> LoadSolvePool(const std::string& call_id);
   absl::StatusOr<std::string> CallOfCase(const std::string& case_id);
 
   runtime::ServiceKit& kit_;
   ReviewsStorage storage_;
   const std::map<std::string, ReviewRules> rules_;
   const ReviewRules default_rules_;
+  const ReviewsServiceHooks hooks_;
 };
 
 }  // namespace tane::reviews
