@@ -170,6 +170,42 @@ class FundsServiceTest : public ::testing::Test {
     Apply(Changed(program, project, projects::v1::CHANGE_KIND_ACTIVATED, projects::v1::PROJECT_STATE_ACTIVE), project);
   }
 
+  // Loads 100M into `program`'s FY2024 budget and starts `project` with 30M
+  // of planned direct costs in FY2024 (equipment 20M, travel 4M, personnel 6M).
+  void StartReallocating(const std::string& program, const std::string& project) {
+    LoadBudget(program, 2024, v1::BUDGET_LINE_INITIAL, 100 * kM);
+    StartActive(program, project,
+                {{2024, projects::v1::BUDGET_CATEGORY_EQUIPMENT, 20 * kM},
+                 {2024, projects::v1::BUDGET_CATEGORY_TRAVEL, 4 * kM},
+                 {2024, projects::v1::BUDGET_CATEGORY_PERSONNEL, 6 * kM}});
+  }
+
+  static v1::ReallocateRequest Move(const std::string& project, const std::string& from, const std::string& to,
+                                    int64_t yen, const std::string& request_id) {
+    v1::ReallocateRequest r;
+    r.set_project_id(project);
+    r.set_fiscal_year(2024);
+    r.set_from_category(from);
+    r.set_to_category(to);
+    r.set_amount_yen(yen);
+    r.set_request_id(request_id);
+    return r;
+  }
+
+  // A program officer approves moving up to `yen` from `from` to `to` in FY2024.
+  absl::Status Approve(const std::string& project, const std::string& from, const std::string& to, int64_t yen,
+                       const std::string& approval_id, const std::string& reason) {
+    v1::ApproveReallocationRequest r;
+    r.set_project_id(project);
+    r.set_fiscal_year(2024);
+    r.set_from_category(from);
+    r.set_to_category(to);
+    r.set_approved_yen(yen);
+    r.set_approval_id(approval_id);
+    r.set_reason(reason);
+    return Call(&Stub::ApproveReallocation, r, kProgramOfficer).status();
+  }
+
   // Publishes a projects event whose first project commit is lost after its
   // ledger batch was booked (tane-funds died in between, or the commit came
   // back UNAVAILABLE); waits until the consumer's retry applied it.
@@ -677,21 +713,11 @@ TEST_F(FundsServiceTest, PlanRevisionsAdjustFutureAllocations) {
 // ---------------------------------------------------------------- money to institutions
 
 TEST_F(FundsServiceTest, ReallocationDisbursementsAndExpenseReports) {
-  LoadBudget("act-x", 2024, v1::BUDGET_LINE_INITIAL, 100 * kM);
   const std::string p = "actx-p1";
-  StartActive("act-x", p,
-              {{2024, BUDGET_CATEGORY_EQUIPMENT, 20 * kM},
-               {2024, BUDGET_CATEGORY_TRAVEL, 4 * kM},
-               {2024, BUDGET_CATEGORY_PERSONNEL, 6 * kM}});
+  StartReallocating("act-x", p);
 
   // 費目間流用: 50% of the planned 30M direct moves freely.
-  v1::ReallocateRequest move;
-  move.set_project_id(p);
-  move.set_fiscal_year(2024);
-  move.set_from_category("equipment");
-  move.set_to_category("travel");
-  move.set_amount_yen(5 * kM);
-  move.set_request_id("move-1");
+  v1::ReallocateRequest move = Move(p, "equipment", "travel", 5 * kM, "move-1");
   auto moved = Call(&Stub::Reallocate, move, kPiApplicant);
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_EQ(moved->free_limit_yen(), 15 * kM);
@@ -705,15 +731,7 @@ TEST_F(FundsServiceTest, ReallocationDisbursementsAndExpenseReports) {
   big.set_amount_yen(11 * kM);
   big.set_request_id("move-2");
   EXPECT_EQ(Call(&Stub::Reallocate, big, kPiApplicant).status().code(), absl::StatusCode::kFailedPrecondition);
-  v1::ApproveReallocationRequest approve;
-  approve.set_project_id(p);
-  approve.set_fiscal_year(2024);
-  approve.set_from_category("equipment");
-  approve.set_to_category("personnel");
-  approve.set_approved_yen(12 * kM);
-  approve.set_approval_id("CR-2024-001");
-  approve.set_reason("ポスドク1名の追加雇用");
-  ASSERT_TRUE(Call(&Stub::ApproveReallocation, approve, kProgramOfficer).ok());
+  ASSERT_TRUE(Approve(p, "equipment", "personnel", 12 * kM, "CR-2024-001", "ポスドク1名の追加雇用").ok());
   big.set_approval_id("CR-2024-001");
   auto approved = Call(&Stub::Reallocate, big, kPiApplicant);
   ASSERT_TRUE(approved.ok()) << approved.status();
@@ -794,22 +812,12 @@ TEST_F(FundsServiceTest, ReallocationDisbursementsAndExpenseReports) {
 // Three moves judged at once on the same amounts: each is within the free
 // limit alone, all three are not. Exactly what the limit allows is booked.
 TEST_F(FundsServiceTest, ConcurrentReallocationsTogetherStayWithinTheFreeLimit) {
-  LoadBudget("amed-crest", 2024, v1::BUDGET_LINE_INITIAL, 100 * kM);
   const std::string p = "amed-crest-p1";
-  StartActive("amed-crest", p,
-              {{2024, BUDGET_CATEGORY_EQUIPMENT, 20 * kM},
-               {2024, BUDGET_CATEGORY_TRAVEL, 4 * kM},
-               {2024, BUDGET_CATEGORY_PERSONNEL, 6 * kM}});
+  StartReallocating("amed-crest", p);
   std::vector<v1::ReallocateRequest> moves;
   for (int i = 1; i <= 3; ++i) {
-    v1::ReallocateRequest move;
-    move.set_project_id(p);
-    move.set_fiscal_year(2024);
-    move.set_from_category("equipment");
-    move.set_to_category("travel");
-    move.set_amount_yen(6 * kM);  // free limit: 50% of the 30M planned direct = 15M
-    move.set_request_id(absl::StrCat("move-", i));
-    moves.push_back(std::move(move));
+    // free limit: 50% of the 30M planned direct = 15M
+    moves.push_back(Move(p, "equipment", "travel", 6 * kM, absl::StrCat("move-", i)));
   }
   const std::vector<absl::Status> statuses = AllJudgedThenBooked(&Stub::Reallocate, moves, "realloc");
   EXPECT_EQ(CountBooked(statuses, "an approved change request is required"), 2);
@@ -829,6 +837,64 @@ TEST_F(FundsServiceTest, ConcurrentReallocationsTogetherStayWithinTheFreeLimit) 
   for (const auto& c : repeated->categories()) EXPECT_EQ(c.allocated_yen(), allocated[c.category()]);
 }
 
+// A client retry while the first request is in flight: twin 2 judged the
+// move when an earlier move had used up the free limit (approval needed) and
+// is held; that move is reversed and twin 1 books the same move freely;
+// twin 2's booking then finds the accounts changed, judges again on balances
+// that include twin 1's move and must answer with twin 1's booking, not move
+// the amount a second time with the approval.
+TEST_F(FundsServiceTest, ATwinJudgedAgainAfterItsTwinBookedAnswersWithThatBooking) {
+  const std::string p = "amed-crest-twins";
+  StartReallocating("amed-crest", p);
+  ASSERT_TRUE(Approve(p, "equipment", "travel", 10 * kM, "CR-2024-twins", "海外共同研究先への渡航").ok());
+  // Free limit: 50% of the 30M planned direct = 15M. After `earlier`, the
+  // twins' 10M would change equipment by 16M: approval needed.
+  ASSERT_TRUE(Call(&Stub::Reallocate, Move(p, "equipment", "travel", 6 * kM, "earlier"), kPiApplicant).ok());
+  v1::ReallocateRequest twin = Move(p, "equipment", "travel", 10 * kM, "twin");
+  twin.set_approval_id("CR-2024-twins");
+
+  auto held = std::make_shared<std::atomic<bool>>(false);
+  auto release = std::make_shared<std::latch>(1);
+  auto approval_bookings = std::make_shared<std::atomic<int>>(0);
+  Funds::TestHooks hooks;
+  hooks.before_book = [=](const std::string& prefix) {
+    if (prefix.rfind("reallocapr-", 0) != 0 || approval_bookings->fetch_add(1) > 0) return;
+    held->store(true);
+    release->wait();
+  };
+  service_->funds().SetTestHooks(std::move(hooks));
+  absl::StatusOr<v1::ReallocateResponse> second;
+  std::atomic<bool> second_done = false;
+  std::thread twin2([&] {
+    second = Call(&Stub::Reallocate, twin, kPiApplicant);
+    second_done = true;
+  });
+  // Twin 2 judged on the balances after `earlier`: with the approval.
+  const bool reached =
+      tane::testing::WaitFor([&] { return held->load() || second_done.load(); }, absl::Seconds(30)) && held->load();
+  absl::StatusOr<v1::ReallocateResponse> reversed, first;
+  if (reached) {
+    reversed = Call(&Stub::Reallocate, Move(p, "travel", "equipment", 6 * kM, "reversed"), kPiApplicant);
+    first = Call(&Stub::Reallocate, twin, kPiApplicant);
+  }
+  release->count_down();
+  twin2.join();
+  service_->funds().SetTestHooks({});
+
+  ASSERT_TRUE(reached) << "twin 2 did not reach its booking with the approval: " << second.status();
+  ASSERT_TRUE(reversed.ok()) << reversed.status();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->approval_used()) << "twin 1 judged on the plan's amounts: within the free limit";
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->transfer().transfer_id(), first->transfer().transfer_id());
+  EXPECT_FALSE(second->approval_used());
+  auto after = Allocation(p, 2024);
+  ASSERT_TRUE(after.ok()) << after.status();
+  std::map<std::string, int64_t> allocated;
+  for (const auto& c : after->categories()) allocated[c.category()] = c.allocated_yen();
+  EXPECT_EQ(allocated["equipment"], 10 * kM) << "the 10M moved once";
+  EXPECT_EQ(allocated["travel"], 14 * kM);
+}
 // Three 前倒し judged at once on the same advanced total: exactly what the
 // limit (100% of next year's allocation) allows is booked.
 TEST_F(FundsServiceTest, ConcurrentAdvanceUsesTogetherStayWithinTheLimit) {

@@ -755,15 +755,22 @@ absl::StatusOr<v1::ReallocateResponse> Funds::Reallocate(const Context& ctx, con
                   {"actor", ctx.actor()}});
     return response;
   };
-  // A repeat answers from what was booked, before the limits are judged on
-  // balances that already include it.
-  for (const std::string* prefix : {&by_request, &by_approval}) {
-    if (prefix->empty()) continue;
-    auto found = FindBooked(program, *prefix, fingerprint, OnOtherRequest::kRefuse,
-                            prefix == &by_request ? "request_id" : "approval_id");
-    if (!found.ok()) return found.status();
-    if (found->has_value()) return respond(**found, prefix == &by_approval);
-  }
+  // A repeat answers from what was booked under either prefix, before the
+  // limits are judged on balances that already include it (a twin judged
+  // otherwise would book under the other prefix: the amount moved twice).
+  auto repeat = [&]() -> absl::StatusOr<std::optional<v1::ReallocateResponse>> {
+    for (const std::string* prefix : {&by_request, &by_approval}) {
+      if (prefix->empty()) continue;
+      auto found = FindBooked(program, *prefix, fingerprint, OnOtherRequest::kRefuse,
+                              prefix == &by_request ? "request_id" : "approval_id");
+      if (!found.ok()) return found.status();
+      if (found->has_value()) return respond(**found, prefix == &by_approval);
+    }
+    return std::nullopt;
+  };
+  auto repeated = repeat();
+  if (!repeated.ok()) return repeated.status();
+  if (repeated->has_value()) return **repeated;
 
   if (project->allocation() != v1::ALLOCATION_STATUS_POSTED) {
     return absl::FailedPreconditionError(absl::StrCat("project ", project->project_id(),
@@ -794,10 +801,15 @@ absl::StatusOr<v1::ReallocateResponse> Funds::Reallocate(const Context& ctx, con
   const AccountSpec to = ProjectAllocationAccount(project->project_id(), fy, request.to_category());
   // The limits are judged on the two categories as read, and the move is
   // booked only if neither changed since (else a concurrent move judged on
-  // the same amounts would pass too): judged again when one did.
+  // the same amounts would pass too): judged again when one did. A twin's
+  // booking made before this read is found here; one made after it changed
+  // the revisions, so the batch comes back ABORTED and the next read finds it.
   for (int attempt = 1;; ++attempt) {
     auto accounts = ledger_.ListAccounts(program, project->project_id());
     if (!accounts.ok()) return accounts.status();
+    repeated = repeat();
+    if (!repeated.ok()) return repeated.status();
+    if (repeated->has_value()) return **repeated;
     std::vector<CategoryAmount> current;
     for (const auto& a : AllocatedAmounts(*accounts, project->project_id())) {
       if (a.fiscal_year.year() == request.fiscal_year() && a.category != kIndirectCategory) {
