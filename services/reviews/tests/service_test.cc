@@ -709,6 +709,44 @@ TEST_F(ReviewsServiceTest, ASubjectGivenUpCanBeTakenAndOneTakenCannot) {
   EXPECT_EQ(me.reviewer_id(), a);
 }
 
+TEST_F(ReviewsServiceTest, AClaimWhoseRegistrationNeverCommittedFreesItsSubjectAfterTheGracePeriod) {
+  // A registration claimed the subject for reviewer "r-ghost" version 1, and
+  // its reviewer commit never landed.
+  ReviewsStorage storage(*kit_);
+  ASSERT_TRUE(storage.ClaimSubject("sub-ghosted", "r-ghost", 1).ok());
+  auto create = [&](const std::string& subject, const std::string& key, v1::Reviewer* out) {
+    v1::CreateReviewerRequest request;
+    request.mutable_reviewer()->set_subject(subject);
+    request.mutable_reviewer()->set_name_ja("審査 再登録");
+    request.mutable_reviewer()->add_review_sections("S1");
+    request.mutable_reviewer()->set_max_load_per_call(10);
+    request.set_idempotency_key(key);
+    return Call(&v1::ReviewsService::Stub::CreateReviewer, request, out, kOperator).error_code();
+  };
+  v1::Reviewer created;
+  EXPECT_EQ(create("sub-ghosted", "ghosted-1", &created), grpc::StatusCode::ALREADY_EXISTS)
+      << "the ghost's commit may still land";
+  clock_.Advance(kSubjectClaimGrace);
+  EXPECT_EQ(create("sub-ghosted", "ghosted-2", &created), grpc::StatusCode::ALREADY_EXISTS)
+      << "exactly the grace period old: still held";
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_EQ(create("sub-ghosted", "ghosted-3", &created), grpc::StatusCode::OK);
+  v1::Reviewer me;
+  ASSERT_TRUE(Call(&v1::ReviewsService::Stub::GetMyReviewerProfile, v1::GetMyReviewerProfileRequest(), &me,
+                   ReviewerIdentity("ghosted"))
+                  .ok());
+  EXPECT_EQ(me.reviewer_id(), created.reviewer_id());
+
+  // A claim whose commit landed holds its subject however old it is.
+  clock_.Advance(kSubjectClaimGrace * 10);
+  v1::Reviewer second;
+  EXPECT_EQ(create("sub-ghosted", "ghosted-4", &second), grpc::StatusCode::ALREADY_EXISTS);
+  ASSERT_TRUE(Call(&v1::ReviewsService::Stub::GetMyReviewerProfile, v1::GetMyReviewerProfileRequest(), &me,
+                   ReviewerIdentity("ghosted"))
+                  .ok());
+  EXPECT_EQ(me.reviewer_id(), created.reviewer_id());
+}
+
 TEST_F(ReviewsServiceTest, RecusalAfterAProfileChangeCompletesFromItsEventWhenTheProcessStopsFirst) {
   const std::string recused = OneCaseAssigned();
   ASSERT_FALSE(recused.empty());

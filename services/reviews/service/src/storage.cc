@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "tane/reviews/v1/events.pb.h"
 #include "tane/store/sharded_index.h"
 
@@ -88,11 +89,13 @@ absl::StatusOr<runtime::Loaded<v1::Reviewer>> ReviewsStorage::LoadReviewer(
 
 namespace {
 
-/// A subject claim: "<reviewer_id>|<version of the claiming commit>".
+/// A subject claim: "<reviewer_id>|<version of the claiming commit>|<unix
+/// seconds of the claim>"; a claim without the time is as old as can be.
 struct SubjectClaim {
   int64_t store_version = 0;  // 0: never claimed
   std::string reviewer_id;    // empty: free
   int64_t reviewer_version = 0;
+  absl::Time claimed_at = absl::UnixEpoch();
 };
 
 absl::StatusOr<SubjectClaim> LoadClaim(store::AggregateStore& store, const std::string& subject) {
@@ -101,11 +104,15 @@ absl::StatusOr<SubjectClaim> LoadClaim(store::AggregateStore& store, const std::
   SubjectClaim claim;
   claim.store_version = raw->version;
   if (raw->version == 0) return claim;
-  const size_t bar = raw->data.rfind('|');
-  if (bar == std::string::npos || !absl::SimpleAtoi(raw->data.substr(bar + 1), &claim.reviewer_version)) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(raw->data, '|');
+  int64_t seconds = 0;
+  if ((parts.size() != 2 && parts.size() != 3) || parts[0].empty() ||
+      !absl::SimpleAtoi(parts[1], &claim.reviewer_version) ||
+      (parts.size() == 3 && !absl::SimpleAtoi(parts[2], &seconds))) {
     return absl::InternalError(absl::StrCat("stored claim on subject ", subject, " does not parse"));
   }
-  claim.reviewer_id = raw->data.substr(0, bar);
+  claim.reviewer_id = std::string(parts[0]);
+  claim.claimed_at = absl::FromUnixSeconds(seconds);
   return claim;
 }
 
@@ -128,12 +135,14 @@ absl::Status ReviewsStorage::ClaimSubject(const std::string& subject, const std:
                                           int64_t next_version) {
   constexpr int kAttempts = 8;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    const absl::Time now = kit_.clock().Now();
     auto claim = LoadClaim(kit_.store(), subject);
     if (!claim.ok()) return claim.status();
     if (!claim->reviewer_id.empty() && claim->reviewer_id != reviewer_id) {
       auto holder = LoadReviewer(claim->reviewer_id);
       if (!holder.ok()) return holder.status();
-      const bool pending = holder->version < claim->reviewer_version;
+      const bool pending = holder->version < claim->reviewer_version &&
+                           now - claim->claimed_at <= kSubjectClaimGrace;
       if (pending || holder->value.subject() == subject) {
         return absl::AlreadyExistsError(
             absl::StrCat("subject ", subject, " is already reviewer ", claim->reviewer_id));
@@ -143,7 +152,7 @@ absl::Status ReviewsStorage::ClaimSubject(const std::string& subject, const std:
     commit.aggregate_type = kSubjectClaimAggregate;
     commit.aggregate_id = subject;
     commit.expected_version = claim->store_version;
-    commit.data = absl::StrCat(reviewer_id, "|", next_version);
+    commit.data = absl::StrCat(reviewer_id, "|", next_version, "|", absl::ToUnixSeconds(now));
     auto written = kit_.store().Commit(commit);
     if (written.ok()) return absl::OkStatus();
     if (!absl::IsAborted(written.status())) return written.status();

@@ -24,14 +24,19 @@
 ///
 /// A gateway subject names at most one reviewer record. The claim on it is an
 /// aggregate of its own, {reviews:shard(subject)}:agg:reviewer_subject:<subject>,
-/// holding "<R>|<n>": reviewer R claimed it for its commit that makes R version
-/// n. It lives in another slot than R's record, so no one script can write
-/// both; instead the claim is written (optimistic, on its version) before R's
-/// commit, and R's own version fences it: the claim is live while R's version
-/// is below n (that commit may still land) or R's record names the subject;
-/// once R has passed version n without naming it, the claim is stale and
-/// another reviewer may take it. Two registrations of one subject therefore
-/// never both succeed.
+/// holding "<R>|<n>|<t>": reviewer R claimed it at t (unix seconds, the
+/// service clock) for its commit that makes R version n. It lives in another
+/// slot than R's record, so no one script can write both; instead the claim is
+/// written (optimistic, on its version) before R's commit, and R's own version
+/// fences it: the claim is live while R's record names the subject, or while
+/// R's version is below n (that commit may still land) and the claim is not
+/// older than kSubjectClaimGrace; once R has passed version n without naming
+/// it, or that commit has not landed within the grace period (the process
+/// stopped between the claim and the commit), the claim is stale and another
+/// reviewer may take it. Two registrations of one subject therefore never both
+/// succeed, unless a commit lands more than the grace period after its claim.
+/// Claims written before the time was recorded ("<R>|<n>") count as claimed
+/// at time 0.
 ///
 /// Thread-safe (the kit's pool and store are).
 
@@ -40,6 +45,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "tane/reviews/rules.h"
 #include "tane/runtime/service_kit.h"
 #include "tane/store/aggregate_store.h"
@@ -49,6 +55,11 @@ namespace tane::reviews {
 inline constexpr char kCallReviewAggregate[] = "call_review";
 inline constexpr char kReviewerAggregate[] = "reviewer";
 inline constexpr char kSubjectClaimAggregate[] = "reviewer_subject";
+/// How long a claim whose commit has not landed keeps its subject. Far longer
+/// than a registration takes from its claim to its commit (a few Redis round
+/// trips), short enough that a person whose registration died
+/// half-way can be registered again soon.
+inline constexpr absl::Duration kSubjectClaimGrace = absl::Minutes(2);
 
 /// Which of a call's cases to load with its call review.
 struct CaseSelection {
@@ -84,7 +95,8 @@ class ReviewsStorage final {
   /// Claims `subject` for `reviewer_id`'s commit that will make the record
   /// version `next_version` (see the layout above); call it before that
   /// commit, with the version the commit expects plus one. Idempotent for the
-  /// same reviewer. ALREADY_EXISTS when another reviewer holds a live claim;
+  /// same reviewer (a repeat renews the claim's time). ALREADY_EXISTS when
+  /// another reviewer holds a live claim (the kit's clock judges its age);
   /// ABORTED when the claim kept changing; UNAVAILABLE when Redis is down.
   absl::Status ClaimSubject(const std::string& subject, const std::string& reviewer_id,
                             int64_t next_version);
