@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "redis_benchmark.h"
+#include "random_moves.h"
 #include "tane/funds/ledger.h"
 #include "tane/testing/fixtures.h"
 

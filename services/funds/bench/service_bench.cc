@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "redis_benchmark.h"
+#include "random_moves.h"
 #include "support/harness.h"
 #include "tane/runtime/service_host.h"
 #include "tane/testing/fixtures.h"

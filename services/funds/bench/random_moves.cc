@@ -1,4 +1,4 @@
-#include "redis_benchmark.h"
+#include "random_moves.h"
 
 #include <limits>
 #include <random>
