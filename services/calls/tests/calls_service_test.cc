@@ -600,6 +600,7 @@ TEST_F(CallsServiceTest, DeadlinePassingDuringABurstLosesNothingAndAdmitsNothing
   ASSERT_EQ(closed.size(), 1u);
   EXPECT_TRUE(closed[0].by_deadline());
   EXPECT_EQ(closed[0].application_count(), static_cast<int64_t>(accepted.size()));
+  EXPECT_EQ(closed[0].applications_ever_submitted(), static_cast<int64_t>(accepted.size()));
 
   std::set<std::string> listed;
   v1::ListApplicationsRequest request;

@@ -39,7 +39,8 @@ class StopFaultTest : public ::testing::Test {
  protected:
   // One replica whose scheduler only ticks when a test says so, and that
   // kills Redis after the step KillRedisAfter names; a CREST call with
-  // kSubmitted submitted applications and one more drafted. The replica has
+  // kSubmitted submitted applications (the first withdrawn and submitted
+  // again, which must not count twice) and one more drafted. The replica has
   // one Redis connection, so once a read succeeds after the restart, no
   // connection to the killed server is left to fail a later step.
   void SetUp() override {
@@ -63,8 +64,11 @@ class StopFaultTest : public ::testing::Test {
         pending_ = *draft;
       } else {
         ASSERT_TRUE(Submit(stub(), ApplicantNo(i), draft->application_id()).ok());
+        submitted_.push_back(draft->application_id());
       }
     }
+    ASSERT_TRUE(Withdraw(stub(), ApplicantNo(0), submitted_[0], "共同研究者の確認のため").ok());
+    ASSERT_TRUE(Submit(stub(), ApplicantNo(0), submitted_[0]).ok());
   }
 
   v1::CallsService::Stub& stub() { return env_->replica().stub(); }
@@ -166,18 +170,20 @@ class StopFaultTest : public ::testing::Test {
   }
 
   // Closed once (one final commit after the intent: version + 2), with every
-  // submission made before the close began, and nothing since.
-  void ExpectClosedOnce(absl::Time decided, bool by_deadline) {
+  // submission made before the close began, and nothing since; `withdrawn`
+  // of them withdrawn before the count.
+  void ExpectClosedOnce(absl::Time decided, bool by_deadline, int withdrawn = 0) {
     const v1::Call closed = Stored();
     EXPECT_EQ(closed.state(), v1::CALL_STATE_CLOSED);
     EXPECT_EQ(closed.version(), call_.version() + 2) << "published, closing, closed";
     EXPECT_EQ(ToTime(closed.closed_at()), decided);
     const auto events = EventsOfTheCall<v1::CallClosed>();
     ASSERT_EQ(events.size(), 1u);
-    EXPECT_EQ(events[0].application_count(), kSubmitted);
+    EXPECT_EQ(events[0].application_count(), kSubmitted - withdrawn);
+    EXPECT_EQ(events[0].applications_ever_submitted(), kSubmitted);
     EXPECT_EQ(events[0].by_deadline(), by_deadline);
     EXPECT_EQ(ToTime(events[0].closed_at()), decided);
-    EXPECT_EQ(SubmittedCount(), kSubmitted);
+    EXPECT_EQ(SubmittedCount(), kSubmitted - withdrawn);
     const absl::Status late = SubmitPending();
     EXPECT_EQ(late.code(), absl::StatusCode::kFailedPrecondition) << late;
     EXPECT_EQ(*env_->replica().scheduler().CloseDueCalls(), 0) << "nothing left to finish";
@@ -185,6 +191,7 @@ class StopFaultTest : public ::testing::Test {
 
   std::unique_ptr<CallsEnv> env_;
   v1::Call call_;
+  std::vector<std::string> submitted_;  // application ids, kSubmitted of them
   v1::Application pending_;
   std::atomic<StopStep> kill_after_{StopStep::kIntentCommitted};
   std::atomic<bool> armed_{false};
@@ -262,6 +269,24 @@ TEST_F(StopFaultTest, CloseInterruptedAfterItsIntentIsFinishedByTheOperatorsRetr
   EXPECT_EQ(replayed->state(), v1::CALL_STATE_CLOSED);
   EXPECT_EQ(replayed->version(), closed->version());
   ExpectClosedOnce(kStart, /*by_deadline=*/false);
+}
+
+// Withdrawals are not fenced: one landing while the call is CLOSING is out
+// of the SUBMITTED count the close takes, but still in the ever-submitted
+// count, which is what reviews waits for (its case exists). The draft
+// withdrawn was never submitted and is in neither.
+TEST_F(StopFaultTest, WithdrawalWhileClosingLeavesTheEverSubmittedCount) {
+  KillRedisAfter(StopStep::kIntentCommitted);
+  EXPECT_EQ(Close(call_.version(), "close").status().code(), absl::StatusCode::kUnavailable);
+  RestartRedis();
+  ASSERT_EQ(Stored().state(), v1::CALL_STATE_CLOSING);
+  auto withdrawn = Withdraw(stub(), ApplicantNo(1), submitted_[1], "辞退");
+  ASSERT_TRUE(withdrawn.ok()) << withdrawn.status();
+  EXPECT_EQ(withdrawn->state(), v1::APPLICATION_STATE_WITHDRAWN);
+  ASSERT_TRUE(Withdraw(stub(), ApplicantNo(kSubmitted), pending_.application_id(), "未提出").ok());
+
+  ASSERT_TRUE(TickUntil(v1::CALL_STATE_CLOSED));
+  ExpectClosedOnce(kStart, /*by_deadline=*/false, /*withdrawn=*/1);
 }
 
 // The deadline's own close, interrupted after the fence, finishes on a later

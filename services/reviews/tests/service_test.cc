@@ -198,13 +198,16 @@ class ReviewsServiceTest : public ::testing::Test {
     return p;
   }
 
-  static EventEnvelope Closed(int64_t count) {
+  // CallClosed for a call that `ever_submitted` applications were submitted
+  // to, `submitted` (default: all of them) still SUBMITTED at closing.
+  static EventEnvelope Closed(int64_t ever_submitted, int64_t submitted = -1) {
     calls::v1::CallClosed e;
     e.set_call_id(kCall);
     e.set_program_id("crest");
     *e.mutable_closed_at() = ToTimestamp(Jst(2017, 6, 7));
     e.set_by_deadline(true);
-    e.set_application_count(count);
+    e.set_application_count(submitted < 0 ? ever_submitted : submitted);
+    e.set_applications_ever_submitted(ever_submitted);
     return bus::NewEvent(e, "call", kCall, "system:calls", "", Jst(2017, 6, 7));
   }
 
@@ -564,8 +567,8 @@ TEST_F(ReviewsServiceTest, LatestSubmissionWinsAndTheCallIsAssignedWithWhatWasSu
   EXPECT_EQ(GetCase("A1")->SerializeAsString(), a1->SerializeAsString());
   EXPECT_EQ(GetCase("A2")->SerializeAsString(), a2->SerializeAsString());
 
-  // Two applications were SUBMITTED at closing: A1 and A2.
-  Publish({Closed(2)});
+  // Three applications were ever submitted; two, A1 and A2, were SUBMITTED at closing.
+  Publish({Closed(3, 2)});
   WaitForAssignments(2);
   std::map<std::string, int> solved;
   for (const auto& a : Payloads<v1::ReviewersAssigned>()) {
@@ -585,7 +588,7 @@ TEST_F(ReviewsServiceTest, LatestSubmissionWinsAndTheCallIsAssignedWithWhatWasSu
   v1::CallReview review;
   ASSERT_TRUE(Call(&v1::ReviewsService::Stub::GetCallReview, r, &review).ok());
   EXPECT_EQ(review.state(), v1::CALL_REVIEW_STATE_CLOSED);
-  EXPECT_EQ(review.expected_cases(), 2);
+  EXPECT_EQ(review.expected_cases(), 3);
 }
 
 TEST_F(ReviewsServiceTest, ResubmissionArrivingAfterTheCloseIsAssignedInItsNewVersion) {

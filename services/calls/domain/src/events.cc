@@ -16,13 +16,15 @@ v1::CallPublished CallPublishedEvent(const v1::Call& published) {
   return event;
 }
 
-v1::CallClosed CallClosedEvent(const ClosedCall& closed, int64_t submitted_count) {
+v1::CallClosed CallClosedEvent(const ClosedCall& closed, int64_t submitted_count,
+                               int64_t ever_submitted_count) {
   v1::CallClosed event;
   event.set_call_id(closed.call.call_id());
   event.set_program_id(closed.call.program_id());
   *event.mutable_closed_at() = closed.call.closed_at();
   event.set_by_deadline(closed.by_deadline);
   event.set_application_count(submitted_count);
+  event.set_applications_ever_submitted(ever_submitted_count);
   return event;
 }
 

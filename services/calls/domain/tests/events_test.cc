@@ -38,10 +38,11 @@ TEST(EventsTest, CallClosed) {
   ASSERT_TRUE(closing.ok());
   auto closed = FinishClose(*closing, Jst(2017, 6, 7, 0, 0, 1));
   ASSERT_TRUE(closed.ok());
-  const v1::CallClosed event = CallClosedEvent(*closed, 42);
+  const v1::CallClosed event = CallClosedEvent(*closed, 42, 45);
   EXPECT_EQ(event.call_id(), testing::kCallId);
   EXPECT_TRUE(event.by_deadline());
   EXPECT_EQ(event.application_count(), 42);
+  EXPECT_EQ(event.applications_ever_submitted(), 45);
   EXPECT_EQ(ToTime(event.closed_at()), Jst(2017, 6, 7));
 }
 

@@ -39,6 +39,11 @@ std::vector<store::IndexOp> ApplicationOps(const v1::Application* before, const 
       ops.push_back(store::CounterAdd(counts, std::string(ApplicationStateName(before->state())), -1));
     }
     ops.push_back(store::CounterAdd(counts, std::string(ApplicationStateName(after.state())), 1));
+    // submitted_at stays set through a withdrawal, so only the first
+    // submission of an application counts; a resubmission does not.
+    const bool first_submission = after.state() == v1::APPLICATION_STATE_SUBMITTED &&
+                                  (before == nullptr || !before->has_submitted_at());
+    if (first_submission) ops.push_back(store::CounterAdd(counts, keys::kEverSubmittedCounter, 1));
   }
   for (auto& op : CommitmentsModel::PendingOps(before, after)) ops.push_back(std::move(op));
   return ops;

@@ -417,14 +417,18 @@ absl::StatusOr<CallsService::Stopped> CallsService::FinishStop(const Ctx& ctx, c
       m.commit.events.push_back(ctx.NewEvent(CallCancelledEvent(m.response), keys::kCall, call_id));
       return m;
     }
-    // The fence is up in every shard, so this count is final.
+    // The fence is up in every shard, so no submission can change these
+    // counts any more. Withdrawals still can lower SUBMITTED (they are
+    // allowed after closing); the ever-submitted count they do not touch.
     auto counts = kit_.index().Counters(keys::CallApplicationCounts(call_id));
     if (!counts.ok()) return counts.status();
     const int64_t submitted = (*counts)[std::string(ApplicationStateName(v1::APPLICATION_STATE_SUBMITTED))];
+    const int64_t ever_submitted = (*counts)[keys::kEverSubmittedCounter];
     auto closed = FinishClose(current->value, ctx.now);
     if (!closed.ok()) return closed.status();
     Mutation<v1::Call> m = CallMutation(*current, closed->call);
-    m.commit.events.push_back(ctx.NewEvent(CallClosedEvent(*closed, submitted), keys::kCall, call_id));
+    m.commit.events.push_back(
+        ctx.NewEvent(CallClosedEvent(*closed, submitted, ever_submitted), keys::kCall, call_id));
     return m;
   });
   if (settled) return Stopped{*std::move(settled), false};

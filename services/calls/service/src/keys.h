@@ -31,8 +31,10 @@ std::string CallApplicationsInStateIndex(const std::string& call_id, v1::Applica
 std::string CallApplicationsOfPiIndex(const std::string& call_id, const std::string& researcher_id);
 std::string MyApplicationsIndex(const std::string& subject);  // create_time
 
-// Counter hash: application state name -> count.
+// Counter hash: application state name -> count, and kEverSubmittedCounter
+// -> applications that were ever SUBMITTED (it only grows).
 std::string CallApplicationCounts(const std::string& call_id);
+inline constexpr char kEverSubmittedCounter[] = "EVER_SUBMITTED";
 
 // The commitments read model: hash per researcher, fields "app:<id>" ->
 // PendingApplicationRecord (in the application's shard) and "project:<id>"

@@ -180,4 +180,13 @@ absl::StatusOr<v1::Application> Submit(v1::CallsService::Stub& stub, const runti
   return Result(stub.SubmitApplication(As(who).get(), request, &submitted), submitted);
 }
 
+absl::StatusOr<v1::Application> Withdraw(v1::CallsService::Stub& stub, const runtime::CallerIdentity& who,
+                                         const std::string& application_id, const std::string& reason) {
+  v1::WithdrawApplicationRequest request;
+  request.set_application_id(application_id);
+  request.set_reason(reason);
+  v1::Application withdrawn;
+  return Result(stub.WithdrawApplication(As(who).get(), request, &withdrawn), withdrawn);
+}
+
 }  // namespace tane::calls::testing

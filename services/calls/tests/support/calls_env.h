@@ -113,5 +113,8 @@ absl::StatusOr<v1::Application> Draft(v1::CallsService::Stub& stub, const runtim
                                       const std::string& idempotency_key = "");
 absl::StatusOr<v1::Application> Submit(v1::CallsService::Stub& stub, const runtime::CallerIdentity& who,
                                        const std::string& application_id, const std::string& idempotency_key = "");
+/// Withdraws `application_id` as `who`, at whatever version it has.
+absl::StatusOr<v1::Application> Withdraw(v1::CallsService::Stub& stub, const runtime::CallerIdentity& who,
+                                         const std::string& application_id, const std::string& reason);
 
 }  // namespace tane::calls::testing

@@ -366,7 +366,7 @@ absl::StatusOr<SolveResult> SolveAssignment(const v1::CallReview& call_review,
   if (!ReadyForAssignment(call_review, cases)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "call ", call_review.call_id(), " closed with ", call_review.expected_cases(),
-        " applications; only ", CountedCases(call_review, cases), " have arrived so far"));
+        " applications ever submitted; only ", CountedCases(call_review, cases), " have arrived so far"));
   }
 
   v1::CallReview next_call = call_review;

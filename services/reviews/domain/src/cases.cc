@@ -199,7 +199,7 @@ absl::StatusOr<v1::CallReview> CloseCallReview(const std::optional<v1::CallRevie
   }
   next.set_state(v1::CALL_REVIEW_STATE_CLOSED);
   *next.mutable_closed_at() = IsSet(closed.closed_at()) ? closed.closed_at() : ToTimestamp(ctx.now);
-  next.set_expected_cases(closed.application_count());
+  next.set_expected_cases(closed.applications_ever_submitted());
   Bump(next, ctx.now);
   return next;
 }
@@ -234,10 +234,11 @@ absl::StatusOr<CaseTransition> WithdrawCase(const v1::ReviewCase& review_case,
 }
 
 int CountedCases(const v1::CallReview& call_review, std::span<const v1::ReviewCase> cases) {
-  const absl::Time closed = FromTimestamp(call_review.closed_at());
+  // Every case counts, withdrawn or not: expected_cases counts every
+  // application ever submitted, so when a withdrawal happened (and on which
+  // replica's clock) does not matter.
   return static_cast<int>(std::count_if(cases.begin(), cases.end(), [&](const v1::ReviewCase& c) {
-    if (c.call_id() != call_review.call_id()) return false;
-    return c.state() != v1::CASE_STATE_WITHDRAWN || FromTimestamp(c.withdrawn_at()) >= closed;
+    return c.call_id() == call_review.call_id();
   }));
 }
 

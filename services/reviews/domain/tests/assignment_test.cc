@@ -108,20 +108,21 @@ TEST(SolveTest, WaitsForTheCallToCloseAndEveryCountedApplication) {
   ASSERT_TRUE(w.Submit(App("A2", Pi(2), "inst-a", "S1")).ok());
   EXPECT_EQ(w.Solve().status().code(), absl::StatusCode::kFailedPrecondition) << "not closed";
 
-  // Withdrawn before closing: not counted.
+  // Withdrawn before closing: its case still counts, as it does in
+  // CallClosed.applications_ever_submitted.
   calls::v1::ApplicationWithdrawn withdrawn;
   withdrawn.set_application_id("A2");
   *withdrawn.mutable_withdrawn_at() = ToTimestamp(w.now);
   auto dropped = WithdrawCase(w.Case("A2"), withdrawn, 0, w.Ctx(System()));
   ASSERT_TRUE(dropped.ok());
   w.Apply(*dropped);
-  // CallClosed counted 2 SUBMITTED (A1 and A3); A3's event has not arrived.
-  ASSERT_TRUE(w.Close(2).ok());
-  EXPECT_EQ(CountedCases(*w.call, w.cases), 1);
+  // Three applications were ever submitted (A1, A2, A3); A3's event has not arrived.
+  ASSERT_TRUE(w.Close(3).ok());
+  EXPECT_EQ(CountedCases(*w.call, w.cases), 2);
   EXPECT_FALSE(ReadyForAssignment(*w.call, w.cases));
   auto early = w.Solve();
   EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(early.status().message().find("only 1 have arrived"), std::string::npos);
+  EXPECT_NE(early.status().message().find("only 2 have arrived"), std::string::npos);
   ASSERT_TRUE(w.Submit(App("A3", Pi(3), "inst-a", "S1")).ok());
   EXPECT_TRUE(ReadyForAssignment(*w.call, w.cases));
   EXPECT_TRUE(w.Solve().ok());

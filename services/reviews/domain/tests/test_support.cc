@@ -121,7 +121,7 @@ absl::Status World::Close(int64_t count) {
   e.set_program_id(rules.program_id);
   *e.mutable_closed_at() = ToTimestamp(CloseTime());
   e.set_by_deadline(true);
-  e.set_application_count(count < 0 ? static_cast<int64_t>(cases.size()) : count);
+  e.set_applications_ever_submitted(count < 0 ? static_cast<int64_t>(cases.size()) : count);
   now = CloseTime();
   auto closed = CloseCallReview(call, e, Ctx(System()));
   if (!closed.ok()) return closed.status();

@@ -382,7 +382,8 @@ absl::Status ReviewsService::OnCallClosed(const EventEnvelope& envelope, const c
         t.call_review = *std::move(review);
         if (auto s = AssignWhenReady(call, t, ctx); !s.ok()) return s;
         tel::LogInfo("call closed for review", {{"call_id", closed.call_id()},
-                                                {"expected", closed.application_count()},
+                                                {"expected", closed.applications_ever_submitted()},
+                                                {"submitted_at_closing", closed.application_count()},
                                                 {"arrived", CountedCases(*t.call_review, call.cases)}});
         return std::optional<CallTransition>(std::move(t));
       });

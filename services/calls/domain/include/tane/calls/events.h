@@ -14,8 +14,10 @@
 namespace tane::calls {
 
 v1::CallPublished CallPublishedEvent(const v1::Call& published);
-/// `submitted_count`: applications SUBMITTED at closing.
-v1::CallClosed CallClosedEvent(const ClosedCall& closed, int64_t submitted_count);
+/// `submitted_count`: applications SUBMITTED at closing;
+/// `ever_submitted_count`: applications ever SUBMITTED, withdrawn ones included.
+v1::CallClosed CallClosedEvent(const ClosedCall& closed, int64_t submitted_count,
+                               int64_t ever_submitted_count);
 v1::CallCancelled CallCancelledEvent(const v1::Call& cancelled);
 /// The full snapshot of a submitted application plus what reviews needs from its call.
 v1::ApplicationSubmitted ApplicationSubmittedEvent(const v1::Application& submitted,

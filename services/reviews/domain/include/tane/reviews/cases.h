@@ -95,13 +95,14 @@ absl::StatusOr<CaseTransition> WithdrawCase(const v1::ReviewCase& review_case,
                                             const calls::v1::ApplicationWithdrawn& withdrawn,
                                             int64_t application_version, const Context& ctx);
 
-/// True once the call has closed and every application counted at closing
-/// has its case (cases not withdrawn before closing), so an assignment would
-/// see them all. Events of different applications can arrive in any order
-/// relative to CallClosed.
+/// True once the call has closed and every application ever submitted to it
+/// has its case (withdrawn ones included), so an assignment would see them
+/// all. Events of different applications can arrive in any order relative
+/// to CallClosed.
 bool ReadyForAssignment(const v1::CallReview& call_review, std::span<const v1::ReviewCase> cases);
 
-/// Cases of the call counted against CallClosed.application_count.
+/// Cases of the call counted against CallClosed.applications_ever_submitted:
+/// all of them, whatever their state.
 int CountedCases(const v1::CallReview& call_review, std::span<const v1::ReviewCase> cases);
 
 /// Sets a stage's review deadline. INVALID_ARGUMENT for an unset or invalid
