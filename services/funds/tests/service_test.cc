@@ -209,6 +209,16 @@ class FundsServiceTest : public ::testing::Test {
   // Publishes a projects event whose first project commit is lost after its
   // ledger batch was booked (tane-funds died in between, or the commit came
   // back UNAVAILABLE); waits until the consumer's retry applied it.
+  // tane_funds_operations_total{operation,outcome} as the service exposes it
+  // now (the service, and so its counters, live for the whole suite).
+  int64_t OperationsCounted(const std::string& operation, const std::string& outcome) {
+    const std::string series =
+        "tane_funds_operations_total{operation=\"" + operation + "\",outcome=\"" + outcome + "\"} ";
+    const std::string text = service_->kit().metrics().Exposition();
+    const size_t at = text.find(series);
+    return at == std::string::npos ? 0 : std::stoll(text.substr(at + series.size()));
+  }
+
   EventEnvelope ApplyLosingFirstCommit(const google::protobuf::Message& payload, const std::string& project) {
     const EventEnvelope envelope = bus::NewEvent(payload, "project", project, "program_officer:po-1", "", clock_->Now());
     auto commits = std::make_shared<std::atomic<int>>(0);
@@ -541,6 +551,8 @@ TEST_F(FundsServiceTest, AnAllocationBookedBeforeALostCommitIsMadeNotRejected) {
   const std::string program = "jst-mirai-exploratory";
   LoadBudget(program, 2024, v1::BUDGET_LINE_INITIAL, 13 * kM);  // exactly the plan with 30% indirect
   const std::string p = "mirai-p1";
+  const int64_t made_before = OperationsCounted("allocation", "made");
+  const int64_t repeats_before = OperationsCounted("allocation", "repeat");
   ApplyLosingFirstCommit(Started(program, p, {{2024, BUDGET_CATEGORY_EQUIPMENT, 10 * kM}}, Jst(2024, 10, 1)), p);
 
   const v1::FundedProject record = Project(p);
@@ -552,6 +564,9 @@ TEST_F(FundsServiceTest, AnAllocationBookedBeforeALostCommitIsMadeNotRejected) {
   EXPECT_TRUE(made[0].pending());
   EXPECT_EQ(Allocation(p, 2024)->reserved_yen(), 13 * kM);  // reserved once
   EXPECT_EQ(Account(program, "budget.2024.initial").available_yen(), 0);
+  // The retry answered from the booking: counted as a repeat, not a second allocation.
+  EXPECT_EQ(OperationsCounted("allocation", "made"), made_before + 1);
+  EXPECT_EQ(OperationsCounted("allocation", "repeat"), repeats_before + 1);
 
   // The contract posts what the lost commit's event reserved.
   Apply(Changed(program, p, projects::v1::CHANGE_KIND_ACTIVATED, projects::v1::PROJECT_STATE_ACTIVE), p);

@@ -215,7 +215,7 @@ absl::StatusOr<Funds::AllocationOutcome> Funds::TryAllocate(const v1::FundedProj
                   {"pending", !out.pending_ids.empty()},
                   {"reason", reason},
                   {"event_id", cause.event_id()}});
-    Count("allocation", "made");
+    Count("allocation", booked.duplicate ? "repeat" : "made");
     return out;
   };
   // A redelivery whose project commit was lost after the booking: the
