@@ -853,11 +853,32 @@ TEST_F(GatewayPartnerKeyTest, InternationalOutageIs503UnlessTheAnswerIsRemembere
   const int calls = server_->service().calls();
 
   StopInternational();
+  std::mutex mu;
+  std::vector<std::string> lines;
+  telemetry::SetLogSink([&](std::string_view line) {
+    std::lock_guard lock(mu);
+    if (line.find("\"msg\":\"http request\"") != std::string_view::npos) lines.emplace_back(line);
+  });
   // Remembered answers, both kinds, still hold.
   EXPECT_EQ(AsPartner(key).status, 200);
   EXPECT_EQ(AsPartner(unknown).status, 401);
   // A key never asked about: neither taken on trust nor refused.
   HttpResult outage = AsPartner("tpk_" + id + "_" + std::string(43, 'C'));
+  telemetry::SetLogSink(nullptr);
+  {
+    // The access log says why each one was answered as it was; the 503
+    // names what international answered, and no routed RPC was called.
+    std::lock_guard lock(mu);
+    ASSERT_EQ(lines.size(), 3u);
+    Struct cached = Parse(lines[0]);
+    EXPECT_EQ(Field(cached, "status"), "200");
+    EXPECT_EQ(Field(cached, "partner_key_check"), "cached");
+    EXPECT_EQ(Field(Parse(lines[1]), "partner_key_check"), "cached");
+    Struct unverified = Parse(lines[2]);
+    EXPECT_EQ(Field(unverified, "status"), "503");
+    EXPECT_THAT(Field(unverified, "partner_key_check"), ::testing::StartsWith("unavailable:"));
+    EXPECT_EQ(Field(unverified, "grpc_code"), "");
+  }
   EXPECT_EQ(outage.status, 503) << outage.body;
   EXPECT_EQ(outage.Header("content-type"), "application/json");
   Struct error = Parse(outage.body);

@@ -93,6 +93,10 @@ struct Dispatcher::Exchange {
   std::string route = "unmatched";
   std::string rpc;
   std::string grpc_code;
+  // How a partner API key was checked (the outcomes of
+  // tane_gateway_partner_key_checks_total; "unavailable:<code>" names what
+  // international answered); empty for other credentials.
+  std::string partner_key_check;
   std::string subject;
   std::string role;
   std::string origin;
@@ -255,6 +259,7 @@ void Dispatcher::VerifyPartnerKey(const std::shared_ptr<Exchange>& exchange, std
                                   std::string key) {
   if (auto known = partner_keys_.Find(key, absl::Now())) {
     partner_key_checks_.cached->Increment();
+    exchange->partner_key_check = "cached";
     AdmitPartner(exchange, *matched, *known);
     return;
   }
@@ -266,6 +271,7 @@ void Dispatcher::VerifyPartnerKey(const std::shared_ptr<Exchange>& exchange, std
   if (RateLimiter::Decision decision = rate_limiter_.Acquire("ip:" + exchange->remote, absl::Now());
       !decision.allowed) {
     partner_key_checks_.rate_limited->Increment();
+    exchange->partner_key_check = "rate_limited";
     FinishRateLimited(exchange, decision, "this address");
     return;
   }
@@ -299,10 +305,16 @@ void Dispatcher::VerifyPartnerKey(const std::shared_ptr<Exchange>& exchange, std
       [this, exchange, call](grpc::Status status) {
         const InflightCalls::Leave leave(inflight_, &call->context);
         const absl::StatusOr<auth::Principal> partner = PartnerOf(status, call->response);
-        (partner.ok()                                                      ? partner_key_checks_.accepted
-         : partner.status().code() == absl::StatusCode::kUnauthenticated ? partner_key_checks_.refused
-                                                                          : partner_key_checks_.unavailable)
-            ->Increment();
+        if (partner.ok()) {
+          partner_key_checks_.accepted->Increment();
+          exchange->partner_key_check = "accepted";
+        } else if (partner.status().code() == absl::StatusCode::kUnauthenticated) {
+          partner_key_checks_.refused->Increment();
+          exchange->partner_key_check = "refused";
+        } else {
+          partner_key_checks_.unavailable->Increment();
+          exchange->partner_key_check = "unavailable:" + std::string(telemetry::GrpcCodeName(status.error_code()));
+        }
         partner_keys_.Remember(call->key, partner, absl::Now());
         AdmitPartner(exchange, *call->matched, partner);
       });
@@ -485,6 +497,7 @@ void Dispatcher::Finish(const std::shared_ptr<Exchange>& exchange, HttpResponse 
                                         {"duration_ms", absl::ToDoubleMilliseconds(elapsed)},
                                         {"rpc", exchange->rpc},
                                         {"grpc_code", exchange->grpc_code},
+                                        {"partner_key_check", exchange->partner_key_check},
                                         {"subject", exchange->subject},
                                         {"role", exchange->role},
                                         {"remote", exchange->remote},
