@@ -11,7 +11,8 @@
 namespace tane::service_testing {
 
 std::vector<std::string> TopicsOf(std::string_view service, std::vector<std::string> consumed) {
-  std::vector<std::string> topics = {bus::EventsTopic(std::string(service)), bus::DeadLetterTopic(std::string(service))};
+  const std::string name(service);
+  std::vector<std::string> topics = {bus::EventsTopic(name), bus::DeadLetterTopic(name)};
   topics.insert(topics.end(), std::make_move_iterator(consumed.begin()), std::make_move_iterator(consumed.end()));
   return topics;
 }
@@ -81,7 +82,8 @@ absl::Status ServiceUnderTest::Start(absl::Duration ready_within) {
   if (auto s = kit_->Start(); !s.ok()) return s;
   if (auto s = host_->Start(); !s.ok()) return s;
   if (!host_->WaitUntilReady(ready_within)) {
-    return absl::UnavailableError(absl::StrCat(config().service_name, " not ready within ", absl::FormatDuration(ready_within)));
+    return absl::UnavailableError(
+        absl::StrCat(config().service_name, " not ready within ", absl::FormatDuration(ready_within)));
   }
   return absl::OkStatus();
 }
