@@ -1,7 +1,8 @@
 #pragma once
 /// A Tane service in this process for integration tests and benchmarks, over
 /// the real components of tane::testing (redis-server, librdkafka's mock
-/// cluster), assembled as ServiceMain assembles it in production:
+/// cluster), assembled much as ServiceMain assembles it (host, kit, the
+/// service's objects on the kit), with settings that suit tests:
 ///
 ///   auto infra = TestInfrastructure::Start({.topics = TopicsOf("projects", ProjectsService::ConsumedTopics())});
 ///   ServiceUnderTest::Options options = (*infra)->OptionsFor("projects");
@@ -66,7 +67,9 @@ struct ServiceUnderTestOptions {
 };
 
 /// A real redis-server and librdkafka's mock cluster with the given topics.
-/// Thread-safe after Start() (the accessors only read).
+/// redis_addr(), kafka_bootstrap() and OptionsFor() are safe from any thread;
+/// redis() and kafka() are as thread-safe as RedisServer and KafkaCluster
+/// (drive a Kill/Restart from one thread).
 class TestInfrastructure final {
  public:
   struct Options {
@@ -142,7 +145,6 @@ class ServiceUnderTest final {
   const runtime::ServiceConfig& config() const { return host_->config(); }
 
   /// Keeps `part` until after the host's shutdown (see above); returns it.
-  /// Before Start().
   template <typename T>
   T& Own(std::unique_ptr<T> part) {
     T& ref = *part;
