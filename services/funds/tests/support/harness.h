@@ -1,8 +1,8 @@
 #pragma once
 // The funds service for tests and benchmarks, over real gRPC: in this process
 // (Funds and its gRPC edge on tane::service_testing's ServiceUnderTest, on a
-// free port, with the caller's clock) or as the tane-funds binary in a child process (for kill/restart). Free of
-// GoogleTest so benchmarks link it too.
+// free port, with the caller's clock) or as the tane-funds binary in a child
+// process (for kill/restart). Free of GoogleTest so benchmarks link it too.
 
 #include <grpcpp/grpcpp.h>
 
