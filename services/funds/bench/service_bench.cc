@@ -15,7 +15,7 @@
 #include "random_moves.h"
 #include "support/harness.h"
 #include "tane/runtime/service_host.h"
-#include "tane/testing/fixtures.h"
+#include "tane/service_testing/harness.h"
 
 namespace {
 
@@ -37,16 +37,12 @@ int main(int argc, char** argv) {
   constexpr int kAccounts = 100;
   const std::string program = "bench";
 
-  auto redis = tane::testing::RedisServer::Start();
-  if (!redis.ok()) return Fail(redis.status());
-  auto kafka = tane::testing::KafkaCluster::Start(1);
-  if (!kafka.ok()) return Fail(kafka.status());
-  for (const char* topic : {"tane.funds.events", "tane.funds.dlq", "tane.projects.events"}) {
-    if (auto s = (*kafka)->CreateTopic(topic, 6); !s.ok()) return Fail(s);
-  }
-  const std::string redis_addr = absl::StrCat("127.0.0.1:", (*redis)->port());
-  auto service = tane::funds::testing::InProcessFunds::Start(
-      {.redis_addr = redis_addr, .kafka_bootstrap = (*kafka)->bootstrap_servers()});
+  auto infra = tane::service_testing::TestInfrastructure::Start(
+      {.topics = tane::service_testing::TopicsOf(tane::funds::kServiceName, {"tane.projects.events"}),
+       .kafka_brokers = 1,
+       .partitions = 6});
+  if (!infra.ok()) return Fail(infra.status());
+  auto service = tane::funds::testing::InProcessFunds::Start((*infra)->OptionsFor(tane::funds::kServiceName));
   if (!service.ok()) return Fail(service.status());
 
   // 100 accounts, each funded far beyond what the run can move.
@@ -95,12 +91,12 @@ int main(int argc, char** argv) {
 
   // The same server, redis-benchmark with the same concurrency.
   tane::store::RedisOptions options;
-  options.port = (*redis)->port();
+  options.port = (*infra)->redis().port();
   tane::store::RedisPool pool(options);
   const int requests = 100000;
-  auto trivial = fb::BenchmarkEvalsha(pool, (*redis)->port(), clients, requests, "return 1");
+  auto trivial = fb::BenchmarkEvalsha(pool, (*infra)->redis().port(), clients, requests, "return 1");
   if (!trivial.ok()) return Fail(trivial.status());
-  auto writing = fb::BenchmarkEvalsha(pool, (*redis)->port(), clients, requests,
+  auto writing = fb::BenchmarkEvalsha(pool, (*infra)->redis().port(), clients, requests,
                                       "return redis.call('INCR', KEYS[1])", "1 {funds:0}:bench-counter");
   if (!writing.ok()) return Fail(writing.status());
 

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "support/bank_workload.h"
 #include "support/harness.h"
+#include "tane/service_testing/harness.h"
 #include "tane/testing/fixtures.h"
 #include "tane/testing/topics.h"
 
@@ -87,19 +88,14 @@ class ServiceTarget final : public bank::Target {
 class BankServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto redis = tane::testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    auto kafka = tane::testing::KafkaCluster::Start(3);
-    ASSERT_TRUE(kafka.ok()) << kafka.status();
-    kafka_ = std::move(*kafka);
-    for (const char* topic : {"tane.funds.events", "tane.funds.dlq", "tane.projects.events"}) {
-      ASSERT_TRUE(kafka_->CreateTopic(topic, 3).ok());
-    }
-    log_ = redis_->directory() + "/tane-funds.log";
+    auto infra = tane::service_testing::TestInfrastructure::Start(
+        {.topics = tane::service_testing::TopicsOf(kServiceName, {"tane.projects.events"})});
+    ASSERT_TRUE(infra.ok()) << infra.status();
+    infra_ = *std::move(infra);
+    log_ = infra_->redis().directory() + "/tane-funds.log";
     auto service = testing::FundsBinary::Start({.binary = TANE_FUNDS_BINARY,
-                                                .redis_addr = "127.0.0.1:" + std::to_string(redis_->port()),
-                                                .kafka_bootstrap = kafka_->bootstrap_servers(),
+                                                .redis_addr = infra_->redis_addr(),
+                                                .kafka_bootstrap = infra_->kafka_bootstrap(),
                                                 .log_path = log_,
                                                 .shards = 8});
     ASSERT_TRUE(service.ok()) << service.status();
@@ -108,7 +104,7 @@ class BankServiceTest : public ::testing::Test {
     workload_ = std::make_unique<bank::Workload>(*target_, kProgram, options_);
     ASSERT_TRUE(workload_->Setup().ok());
     store::RedisOptions options;
-    options.port = redis_->port();
+    options.port = infra_->redis().port();
     pool_ = std::make_unique<store::RedisPool>(options);
     ledger_ = std::make_unique<Ledger>(*pool_, store::Keyspace("funds", 8));
   }
@@ -134,7 +130,7 @@ class BankServiceTest : public ::testing::Test {
     EXPECT_GT(workload_->stats().acked.load(), 500);
     EXPECT_GT(workload_->stats().repeats.load(), 0);
     // Every event reaches Kafka, the relay's repeats after a crash included.
-    tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.funds.events");
+    tane::testing::TopicReader reader(infra_->kafka_bootstrap(), "tane.funds.events");
     const size_t expected = workload_->ExpectedEvents();
     std::set<std::string> ids;
     size_t counted = 0;
@@ -151,8 +147,7 @@ class BankServiceTest : public ::testing::Test {
   }
 
   const bank::Options options_{.clients = 16, .duration = bank::DurationFromEnv(absl::Seconds(10))};
-  std::unique_ptr<tane::testing::RedisServer> redis_;
-  std::unique_ptr<tane::testing::KafkaCluster> kafka_;
+  std::unique_ptr<tane::service_testing::TestInfrastructure> infra_;
   std::string log_;
   std::unique_ptr<testing::FundsBinary> service_;
   std::unique_ptr<ServiceTarget> target_;
@@ -178,13 +173,13 @@ TEST_F(BankServiceTest, InvariantsHoldWhileTheServiceIsKilledAndRestarted) {
 TEST_F(BankServiceTest, InvariantsHoldWhileRedisRestarts) {
   workload_->Run([&](absl::Time start, absl::Time end) {
     CrashTwice(
-        start, end, [&] { redis_->Kill(); }, [&] { return redis_->Restart(); });
+        start, end, [&] { infra_->redis().Kill(); }, [&] { return infra_->redis().Restart(); });
   });
   EXPECT_GT(workload_->stats().unknown.load(), 0);
   // One more crash after the last acknowledgement: everything acknowledged
   // must come back from the AOF.
-  redis_->Kill();
-  ASSERT_TRUE(redis_->Restart().ok());
+  infra_->redis().Kill();
+  ASSERT_TRUE(infra_->redis().Restart().ok());
   ASSERT_TRUE(tane::testing::WaitFor([&] { return pool_->Ping().ok(); }, absl::Seconds(30)));
   Check(" (2 x redis SIGKILL + restart, AOF on)");
 }

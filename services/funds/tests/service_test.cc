@@ -17,6 +17,7 @@
 #include "tane/bus/envelope.h"
 #include "tane/core/errors.h"
 #include "tane/funds/v1/events.pb.h"
+#include "tane/service_testing/harness.h"
 #include "tane/testing/fixtures.h"
 #include "tane/testing/topics.h"
 
@@ -67,19 +68,14 @@ std::vector<std::string> Fields(const absl::Status& s) {
 class FundsServiceTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto redis = tane::testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = redis->release();
-    auto kafka = tane::testing::KafkaCluster::Start(3);
-    ASSERT_TRUE(kafka.ok()) << kafka.status();
-    kafka_ = kafka->release();
-    for (const char* topic : {"tane.funds.events", "tane.funds.dlq", "tane.projects.events"}) {
-      ASSERT_TRUE(kafka_->CreateTopic(topic, 3).ok());
-    }
+    auto infra = tane::service_testing::TestInfrastructure::Start(
+        {.topics = tane::service_testing::TopicsOf(kServiceName, {"tane.projects.events"})});
+    ASSERT_TRUE(infra.ok()) << infra.status();
+    infra_ = infra->release();
     clock_ = new core::ManualClock(Jst(2024, 6, 1));
-    auto service = testing::InProcessFunds::Start({.redis_addr = "127.0.0.1:" + std::to_string(redis_->port()),
-                                                   .kafka_bootstrap = kafka_->bootstrap_servers(),
-                                                   .clock = clock_});
+    tane::service_testing::ServiceUnderTest::Options options = infra_->OptionsFor(kServiceName);
+    options.clock = clock_;
+    auto service = testing::InProcessFunds::Start(std::move(options));
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = service->release();
     client_ = new testing::FundsClient(service_->address());
@@ -89,8 +85,7 @@ class FundsServiceTest : public ::testing::Test {
     delete client_;
     delete service_;
     delete clock_;
-    delete kafka_;
-    delete redis_;
+    delete infra_;
   }
 
   void SetUp() override { clock_->Set(Jst(2024, 6, 1)); }
@@ -147,7 +142,7 @@ class FundsServiceTest : public ::testing::Test {
 
   // Publishes a projects event and waits until funds applied it.
   EventEnvelope Apply(const google::protobuf::Message& payload, const std::string& project) {
-    auto envelope = testing::PublishProjectEvent(kafka_->bootstrap_servers(), payload, project, clock_->Now());
+    auto envelope = testing::PublishProjectEvent(infra_->kafka_bootstrap(), payload, project, clock_->Now());
     EXPECT_TRUE(envelope.ok()) << envelope.status();
     WaitApplied(*envelope, project);
     return *envelope;
@@ -229,7 +224,7 @@ class FundsServiceTest : public ::testing::Test {
     };
     service_->funds().SetTestHooks(std::move(hooks));
     EXPECT_TRUE(
-        tane::testing::PublishEnvelopes(kafka_->bootstrap_servers(), "tane.projects.events", {envelope}).ok());
+        tane::testing::PublishEnvelopes(infra_->kafka_bootstrap(), "tane.projects.events", {envelope}).ok());
     WaitApplied(envelope, project);
     service_->funds().SetTestHooks({});
     EXPECT_EQ(commits->load(), 2) << "the first commit lost, the retry's made";
@@ -311,7 +306,7 @@ class FundsServiceTest : public ::testing::Test {
   // Funds events about `aggregate` of type T, once `count` distinct ones are there.
   template <typename T>
   std::vector<T> Events(const std::string& aggregate, size_t count) {
-    tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.funds.events");
+    tane::testing::TopicReader reader(infra_->kafka_bootstrap(), "tane.funds.events");
     auto of_type = [&](const std::vector<EventEnvelope>& messages) {
       std::map<std::string, T> by_id;
       for (const auto& m : messages) {
@@ -328,15 +323,13 @@ class FundsServiceTest : public ::testing::Test {
     return out;
   }
 
-  static tane::testing::RedisServer* redis_;
-  static tane::testing::KafkaCluster* kafka_;
+  static tane::service_testing::TestInfrastructure* infra_;
   static core::ManualClock* clock_;
   static testing::InProcessFunds* service_;
   static testing::FundsClient* client_;
 };
 
-tane::testing::RedisServer* FundsServiceTest::redis_ = nullptr;
-tane::testing::KafkaCluster* FundsServiceTest::kafka_ = nullptr;
+tane::service_testing::TestInfrastructure* FundsServiceTest::infra_ = nullptr;
 core::ManualClock* FundsServiceTest::clock_ = nullptr;
 testing::InProcessFunds* FundsServiceTest::service_ = nullptr;
 testing::FundsClient* FundsServiceTest::client_ = nullptr;
@@ -535,7 +528,7 @@ TEST_F(FundsServiceTest, RedeliveredProjectStartedBooksNothingTwice) {
   const EventEnvelope again = bus::NewEvent(started, "project", p, "system:projects", "", clock_->Now());
   const int64_t applied_before = service_->kit().consumer()->applied();
   ASSERT_TRUE(
-      tane::testing::PublishEnvelopes(kafka_->bootstrap_servers(), "tane.projects.events", {envelope, envelope, envelope, again})
+      tane::testing::PublishEnvelopes(infra_->kafka_bootstrap(), "tane.projects.events", {envelope, envelope, envelope, again})
           .ok());
   ASSERT_TRUE(tane::testing::WaitFor([&] { return service_->kit().consumer()->applied() >= applied_before + 4; },
                                      absl::Seconds(60)));
@@ -671,7 +664,7 @@ TEST_F(FundsServiceTest, TerminationReleasesFutureYearsAndVoidsReservations) {
   }
   EXPECT_EQ(years, (std::set<int>{2025, 2026}));
   // Redelivered: nothing moves again.
-  ASSERT_TRUE(tane::testing::PublishEnvelopes(kafka_->bootstrap_servers(), "tane.projects.events", {envelope}).ok());
+  ASSERT_TRUE(tane::testing::PublishEnvelopes(infra_->kafka_bootstrap(), "tane.projects.events", {envelope}).ok());
   const std::string q = "accel-p2";  // a later event on another project marks when the repeat was consumed
   Apply(Started("accel", q, {{2025, BUDGET_CATEGORY_EQUIPMENT, 10 * kM}}, Jst(2025, 4, 1)), q);
   EXPECT_EQ(Account("accel", "budget.2025.initial").balance_yen(), 100 * kM);

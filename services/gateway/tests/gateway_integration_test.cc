@@ -5,8 +5,6 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
-#include <grpcpp/create_channel.h>
-
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -22,6 +20,7 @@
 #include "tane/international/v1/international.grpc.pb.h"
 #include "tane/runtime/identity.h"
 #include "tane/runtime/status.h"
+#include "tane/service_testing/harness.h"
 #include "tane/telemetry/log.h"
 #include "tane/telemetry/trace.h"
 #include "tane/testing/fixtures.h"
@@ -691,38 +690,22 @@ TEST_F(GatewayIntegrationTest, PartnerKeysNeedTheInternationalService) {
 class GatewayPartnerKeyTest : public GatewayIntegrationTest {
  protected:
   void SetUp() override {
-    auto redis = tane::testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = *std::move(redis);
-    auto kafka = tane::testing::KafkaCluster::Start(1);
-    ASSERT_TRUE(kafka.ok()) << kafka.status();
-    kafka_ = *std::move(kafka);
-    for (const char* topic :
-         {"tane.international.events", "tane.international.dlq", "tane.calls.events", "tane.reviews.events"}) {
-      ASSERT_TRUE(kafka_->CreateTopic(topic, 1).ok());
-    }
-    runtime::ServiceConfig config = runtime::ServiceConfig::Defaults("international", 0, 0);
-    config.redis_addr = "127.0.0.1:" + std::to_string(redis_->port());
-    config.kafka_bootstrap = kafka_->bootstrap_servers();
-    config.internal_token = kInternalToken;
-    runtime::ServiceHostOptions host_options;
-    host_options.handle_signals = false;
-    host_options.readiness_interval = absl::Milliseconds(20);
-    host_ = std::make_unique<runtime::ServiceHost>(config, host_options);
-    runtime::ServiceKitOptions kit_options;
-    kit_options.consume_topics = {"tane.calls.events", "tane.reviews.events"};
-    auto kit = runtime::ServiceKit::Create(*host_, kit_options);
-    ASSERT_TRUE(kit.ok()) << kit.status();
-    kit_ = *std::move(kit);
-    international_ = std::make_unique<international::InternationalService>(*kit_);
-    international_->RegisterEventHandlers();
-    host_->AddService(international_.get());
-    ASSERT_TRUE(kit_->Start().ok());
-    ASSERT_TRUE(host_->Start().ok());
-    ASSERT_TRUE(host_->WaitUntilReady(absl::Seconds(20)));
-    address_ = "127.0.0.1:" + std::to_string(host_->grpc_port());
-    stub_ = international::v1::InternationalService::NewStub(
-        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+    const std::vector<std::string> consumed = {"tane.calls.events", "tane.reviews.events"};
+    auto infra = service_testing::TestInfrastructure::Start(
+        {.topics = service_testing::TopicsOf("international", consumed), .kafka_brokers = 1, .partitions = 1});
+    ASSERT_TRUE(infra.ok()) << infra.status();
+    infra_ = *std::move(infra);
+    service_testing::ServiceUnderTest::Options options = infra_->OptionsFor("international");
+    options.internal_token = kInternalToken;
+    options.consume_topics = consumed;
+    auto sut = service_testing::ServiceUnderTest::Create(std::move(options));
+    ASSERT_TRUE(sut.ok()) << sut.status();
+    international_ = *std::move(sut);
+    international_->Serve(std::make_unique<international::InternationalService>(international_->kit()))
+        .RegisterEventHandlers();
+    ASSERT_TRUE(international_->Start(absl::Seconds(20)).ok());
+    address_ = international_->address();
+    stub_ = international_->NewStub<international::v1::InternationalService>();
 
     international::v1::CreatePartnerAgencyRequest create;
     create.mutable_partner_agency()->set_agency_code("ANR");
@@ -735,21 +718,8 @@ class GatewayPartnerKeyTest : public GatewayIntegrationTest {
     ASSERT_TRUE(created.ok()) << created;
   }
 
-  void TearDown() override {
-    GatewayIntegrationTest::TearDown();
-    StopInternational();
-    kafka_.reset();
-    redis_.reset();
-  }
-
-  void StopInternational() {
-    if (host_) {
-      host_->RequestShutdown();
-      host_.reset();
-    }
-    international_.reset();
-    kit_.reset();
-  }
+  // Drains and stops the international service; address_ stays what it was.
+  void StopInternational() { international_.reset(); }
 
   using Stub = international::v1::InternationalService::Stub;
 
@@ -797,11 +767,9 @@ class GatewayPartnerKeyTest : public GatewayIntegrationTest {
 
   HttpResult AsPartner(const std::string& key) { return Send("GET", "/v1/partner/whoami", "", {{"X-Api-Key", key}}); }
 
-  std::unique_ptr<tane::testing::RedisServer> redis_;
-  std::unique_ptr<tane::testing::KafkaCluster> kafka_;
-  std::unique_ptr<runtime::ServiceHost> host_;
-  std::unique_ptr<runtime::ServiceKit> kit_;
-  std::unique_ptr<international::InternationalService> international_;
+  // Destroyed after the base class's TearDown stopped the gateway.
+  std::unique_ptr<service_testing::TestInfrastructure> infra_;
+  std::unique_ptr<service_testing::ServiceUnderTest> international_;
   std::unique_ptr<Stub> stub_;
   std::string address_;
 };

@@ -3,9 +3,6 @@
 // publish them, the service called over real gRPC on a free port.
 #include "tane/projects/service.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -19,6 +16,7 @@
 #include "tane/projects/rules_from_catalog.h"
 #include "tane/projects/time_util.h"
 #include "tane/runtime/identity.h"
+#include "tane/service_testing/harness.h"
 #include "tane/testing/fixtures.h"
 #include "tane/testing/topics.h"
 
@@ -87,53 +85,26 @@ reviews::v1::ProposalDecided ForestDecided(const std::string& decision_id, const
 class ProjectsServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    auto kafka = testing::KafkaCluster::Start(3);
-    ASSERT_TRUE(kafka.ok()) << kafka.status();
-    kafka_ = std::move(*kafka);
-    for (const char* topic : {"tane.projects.events", "tane.projects.dlq", "tane.reviews.events",
-                              "tane.international.events", "tane.funds.events"}) {
-      ASSERT_TRUE(kafka_->CreateTopic(topic, 3).ok());
-    }
+    auto infra = service_testing::TestInfrastructure::Start(
+        {.topics = service_testing::TopicsOf("projects", ProjectsService::ConsumedTopics())});
+    ASSERT_TRUE(infra.ok()) << infra.status();
+    infra_ = *std::move(infra);
     auto catalog = calls::Catalog::LoadFromFile(std::string(TANE_CALLS_CATALOG_DIR) + "/programs.yaml");
     ASSERT_TRUE(catalog.ok()) << catalog.status();
     auto rules = RulesFromCatalog(*catalog);
     ASSERT_TRUE(rules.ok()) << rules.status();
 
-    runtime::ServiceConfig config = runtime::ServiceConfig::Defaults("projects", 0, 0);
-    config.redis_addr = absl::StrCat("127.0.0.1:", redis_->port());
-    config.kafka_bootstrap = kafka_->bootstrap_servers();
-    config.shards = 4;
-    runtime::ServiceHostOptions host_options;
-    host_options.handle_signals = false;
-    host_options.readiness_interval = absl::Milliseconds(50);
-    host_ = std::make_unique<runtime::ServiceHost>(config, host_options);
-    runtime::ServiceKitOptions options;
+    service_testing::ServiceUnderTest::Options options = infra_->OptionsFor("projects");
+    options.shards = 4;
     options.consume_topics = ProjectsService::ConsumedTopics();
-    options.consumer_kafka_extra = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "300"}};
     options.clock = &clock_;
     options.metrics_interval = absl::Milliseconds(50);
-    auto kit = runtime::ServiceKit::Create(*host_, options);
-    ASSERT_TRUE(kit.ok()) << kit.status();
-    kit_ = std::move(*kit);
-    service_ = std::make_unique<ProjectsService>(*kit_, *std::move(rules));
-    service_->Subscribe();
-    host_->AddService(service_.get());
-    ASSERT_TRUE(kit_->Start().ok());
-    ASSERT_TRUE(host_->Start().ok());
-    stub_ = v1::ProjectsService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", host_->grpc_port()),
-                                                             grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    if (host_) {
-      host_->RequestShutdown();
-      host_.reset();  // drains the server and runs the kit's hooks
-    }
-    service_.reset();
-    kit_.reset();
+    auto sut = service_testing::ServiceUnderTest::Create(std::move(options));
+    ASSERT_TRUE(sut.ok()) << sut.status();
+    sut_ = *std::move(sut);
+    sut_->Serve(std::make_unique<ProjectsService>(sut_->kit(), *std::move(rules))).Subscribe();
+    ASSERT_TRUE(sut_->Start().ok());
+    stub_ = sut_->NewStub<v1::ProjectsService>();
   }
 
   template <typename Request, typename Response>
@@ -158,7 +129,7 @@ class ProjectsServiceTest : public ::testing::Test {
   }
 
   void Publish(const std::string& topic, const std::vector<EventEnvelope>& envelopes) {
-    ASSERT_TRUE(testing::PublishEnvelopes(kafka_->bootstrap_servers(), topic, envelopes).ok());
+    ASSERT_TRUE(testing::PublishEnvelopes(infra_->kafka_bootstrap(), topic, envelopes).ok());
   }
 
   static EventEnvelope Envelope(const google::protobuf::Message& payload, const std::string& type,
@@ -217,7 +188,7 @@ class ProjectsServiceTest : public ::testing::Test {
   /// The events of `project_id` on tane.projects.events once `done` holds.
   std::vector<EventEnvelope> ProjectEvents(const std::string& project_id,
                                            const std::function<bool(const std::vector<EventEnvelope>&)>& done) {
-    testing::TopicReader reader(kafka_->bootstrap_servers(), kProjectsTopic);
+    testing::TopicReader reader(infra_->kafka_bootstrap(), kProjectsTopic);
     std::vector<EventEnvelope> mine;
     reader.ReadUntil(
         [&](const std::vector<EventEnvelope>& all) {
@@ -236,11 +207,8 @@ class ProjectsServiceTest : public ::testing::Test {
   }
 
   core::ManualClock clock_{Jst(2021, 9, 1)};
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::KafkaCluster> kafka_;
-  std::unique_ptr<runtime::ServiceHost> host_;
-  std::unique_ptr<runtime::ServiceKit> kit_;
-  std::unique_ptr<ProjectsService> service_;
+  std::unique_ptr<service_testing::TestInfrastructure> infra_;
+  std::unique_ptr<service_testing::ServiceUnderTest> sut_;
   std::unique_ptr<v1::ProjectsService::Stub> stub_;
 };
 
@@ -278,7 +246,7 @@ TEST_F(ProjectsServiceTest, RedeliveredDecisionCreatesOneProject) {
   // decision in a new envelope (a replayed topic).
   const EventEnvelope replayed = Envelope(decided, "review_case", decided.case_id(), "program_officer:po-1");
   Publish("tane.reviews.events", {first, first, replayed});
-  ASSERT_TRUE(testing::WaitFor([&] { return kit_->consumer()->applied() == 3; }, absl::Seconds(60)));
+  ASSERT_TRUE(testing::WaitFor([&] { return sut_->kit().consumer()->applied() == 3; }, absl::Seconds(60)));
 
   const std::string id = ProjectIdForDecision("decision-1");
   auto project = Get(id);
@@ -303,7 +271,7 @@ TEST_F(ProjectsServiceTest, AnAdoptionTheProgramRulesRefuseIsDeadLetteredAndDoes
 
   ASSERT_TRUE(testing::WaitFor([&] { return Get(ProjectIdForDecision("decision-good")).ok(); }, absl::Seconds(60)));
   EXPECT_EQ(Get(ProjectIdForDecision("decision-bad")).status().code(), absl::StatusCode::kNotFound);
-  testing::TopicReader dlq(kafka_->bootstrap_servers(), "tane.projects.dlq");
+  testing::TopicReader dlq(infra_->kafka_bootstrap(), "tane.projects.dlq");
   ASSERT_TRUE(dlq.ReadAtLeast(1));
   EXPECT_EQ(dlq.messages[0].event_id(), bad.event_id());
 }
@@ -323,7 +291,7 @@ TEST_F(ProjectsServiceTest, JointCallProposalWaitsForTheJointDecision) {
   }
   *decided.mutable_research_start_time() = ToProto(Jst(2022, 1, 1));
   Publish("tane.reviews.events", {Envelope(decided, "review_case", decided.case_id(), "program_officer:po-1")});
-  ASSERT_TRUE(testing::WaitFor([&] { return kit_->consumer()->applied() == 1; }, absl::Seconds(60)));
+  ASSERT_TRUE(testing::WaitFor([&] { return sut_->kit().consumer()->applied() == 1; }, absl::Seconds(60)));
   EXPECT_EQ(Get(ProjectIdForDecision("jst-side-1")).status().code(), absl::StatusCode::kNotFound);
 
   international::v1::JointDecisionMade joint;
@@ -365,7 +333,7 @@ TEST_F(ProjectsServiceTest, AllocationRejectedHoldsTheProjectAndActivationIsRefu
   const EventEnvelope event = Envelope(rejected, "allocation", id, "system:funds");
   Publish("tane.funds.events", {event, event});
   ASSERT_TRUE(testing::WaitFor([&] { return Get(id).ok() && Get(id)->on_hold(); }, absl::Seconds(60)));
-  ASSERT_TRUE(testing::WaitFor([&] { return kit_->consumer()->applied() == 3; }, absl::Seconds(60)));
+  ASSERT_TRUE(testing::WaitFor([&] { return sut_->kit().consumer()->applied() == 3; }, absl::Seconds(60)));
   auto held = Get(id);
   EXPECT_THAT(held->hold_reason(), HasSubstr("FY2021 FOREST budget exhausted"));
   EXPECT_EQ(held->version(), 3);  // created, contract, hold: the redelivery changed nothing

@@ -4,9 +4,6 @@
 // tane.reviews.events.
 #include "tane/reviews/service.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,6 +19,7 @@
 #include "tane/reviews/cases.h"
 #include "tane/reviews/reviewer.h"
 #include "tane/runtime/identity.h"
+#include "tane/service_testing/harness.h"
 #include "tane/testing/fixtures.h"
 #include "tane/testing/topics.h"
 
@@ -51,57 +49,32 @@ runtime::CallerIdentity ReviewerIdentity(const std::string& name) {
 class ReviewsServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    auto kafka = testing::KafkaCluster::Start(3);
-    ASSERT_TRUE(kafka.ok()) << kafka.status();
-    kafka_ = std::move(*kafka);
-    for (const char* topic : {kReviewsTopic, "tane.reviews.dlq", kCallsTopic}) {
-      ASSERT_TRUE(kafka_->CreateTopic(topic, 3).ok());
-    }
+    auto infra = service_testing::TestInfrastructure::Start(
+        {.topics = service_testing::TopicsOf("reviews", {kCallsTopic})});
+    ASSERT_TRUE(infra.ok()) << infra.status();
+    infra_ = *std::move(infra);
     auto catalog = calls::Catalog::LoadFromFile(std::string(TANE_CALLS_CATALOG_DIR) + "/programs.yaml");
     ASSERT_TRUE(catalog.ok()) << catalog.status();
     std::map<std::string, ReviewRules> rules;
     for (const auto& p : catalog->programs()) rules.emplace(p.id, ReviewRules::FromProgram(&p));
 
-    runtime::ServiceConfig config = runtime::ServiceConfig::Defaults("reviews", 0, 0);
-    config.redis_addr = absl::StrCat("127.0.0.1:", redis_->port());
-    config.kafka_bootstrap = kafka_->bootstrap_servers();
-    config.shards = 4;
-    runtime::ServiceHostOptions host_options;
-    host_options.handle_signals = false;
-    host_options.readiness_interval = absl::Milliseconds(50);
-    host_ = std::make_unique<runtime::ServiceHost>(config, host_options);
-    runtime::ServiceKitOptions options;
+    service_testing::ServiceUnderTest::Options options = infra_->OptionsFor("reviews");
+    options.shards = 4;
     options.consume_topics = ReviewsService::ConsumedTopics();
-    options.consumer_kafka_extra = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "300"}};
     options.clock = &clock_;
     options.metrics_interval = absl::Milliseconds(50);
-    auto kit = runtime::ServiceKit::Create(*host_, options);
-    ASSERT_TRUE(kit.ok()) << kit.status();
-    kit_ = std::move(*kit);
+    auto sut = service_testing::ServiceUnderTest::Create(std::move(options));
+    ASSERT_TRUE(sut.ok()) << sut.status();
+    sut_ = *std::move(sut);
     ReviewsServiceHooks hooks;
     hooks.after_pool_load = [this](const std::string& call_id) {
       if (on_pool_load_) on_pool_load_(call_id);
     };
-    service_ = std::make_unique<ReviewsService>(*kit_, std::move(rules), std::move(hooks));
+    service_ = &sut_->Serve(std::make_unique<ReviewsService>(sut_->kit(), std::move(rules), std::move(hooks)));
     service_->Subscribe();
-    host_->AddService(service_.get());
-    ASSERT_TRUE(kit_->Start().ok());
-    ASSERT_TRUE(host_->Start().ok());
-    stub_ = v1::ReviewsService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", host_->grpc_port()),
-                                                            grpc::InsecureChannelCredentials()));
-    reader_ = std::make_unique<testing::TopicReader>(kafka_->bootstrap_servers(), kReviewsTopic);
-  }
-
-  void TearDown() override {
-    if (host_) {
-      host_->RequestShutdown();
-      host_.reset();
-    }
-    service_.reset();
-    kit_.reset();
+    ASSERT_TRUE(sut_->Start().ok());
+    stub_ = sut_->NewStub<v1::ReviewsService>();
+    reader_ = std::make_unique<testing::TopicReader>(infra_->kafka_bootstrap(), kReviewsTopic);
   }
 
   template <typename Request, typename Response>
@@ -212,7 +185,7 @@ class ReviewsServiceTest : public ::testing::Test {
   }
 
   void Publish(const std::vector<EventEnvelope>& envelopes) {
-    ASSERT_TRUE(testing::PublishEnvelopes(kafka_->bootstrap_servers(), kCallsTopic, envelopes).ok());
+    ASSERT_TRUE(testing::PublishEnvelopes(infra_->kafka_bootstrap(), kCallsTopic, envelopes).ok());
   }
 
   template <typename T>
@@ -289,7 +262,7 @@ class ReviewsServiceTest : public ::testing::Test {
   /// affiliation at `institution`, and runs no recusal; without `with_event`
   /// also no ReviewerProfileChanged, as if its recusals had already run.
   void CommitMoveWithoutRecusal(const std::string& reviewer_id, const std::string& institution, bool with_event) {
-    ReviewsStorage storage(*kit_);
+    ReviewsStorage storage(sut_->kit());
     auto loaded = storage.LoadReviewer(reviewer_id);
     ASSERT_TRUE(loaded.ok() && loaded->exists());
     v1::Reviewer patch;
@@ -306,17 +279,15 @@ class ReviewsServiceTest : public ::testing::Test {
     ASSERT_TRUE(t.ok()) << t.status();
     store::Commit commit = storage.ReviewerCommit(*loaded, t->reviewer, request);
     if (!with_event) commit.events.clear();
-    ASSERT_TRUE(kit_->store().Commit(commit).ok());
+    ASSERT_TRUE(sut_->kit().store().Commit(commit).ok());
   }
 
   core::ManualClock clock_{Jst(2017, 6, 7) + absl::Hours(1)};
   /// Called by the service (on the thread of the solve) after a solve's pool load.
   std::function<void(const std::string& call_id)> on_pool_load_;
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::KafkaCluster> kafka_;
-  std::unique_ptr<runtime::ServiceHost> host_;
-  std::unique_ptr<runtime::ServiceKit> kit_;
-  std::unique_ptr<ReviewsService> service_;
+  std::unique_ptr<service_testing::TestInfrastructure> infra_;
+  std::unique_ptr<service_testing::ServiceUnderTest> sut_;
+  ReviewsService* service_ = nullptr;  // owned by sut_
   std::unique_ptr<v1::ReviewsService::Stub> stub_;
   std::unique_ptr<testing::TopicReader> reader_;
   std::map<std::string, std::string> ids_;  // name → reviewer id
@@ -715,7 +686,7 @@ TEST_F(ReviewsServiceTest, ASubjectGivenUpCanBeTakenAndOneTakenCannot) {
 TEST_F(ReviewsServiceTest, AClaimWhoseRegistrationNeverCommittedFreesItsSubjectAfterTheGracePeriod) {
   // A registration claimed the subject for reviewer "r-ghost" version 1, and
   // its reviewer commit never landed.
-  ReviewsStorage storage(*kit_);
+  ReviewsStorage storage(sut_->kit());
   ASSERT_TRUE(storage.ClaimSubject("sub-ghosted", "r-ghost", 1).ok());
   auto create = [&](const std::string& subject, const std::string& key, v1::Reviewer* out) {
     v1::CreateReviewerRequest request;

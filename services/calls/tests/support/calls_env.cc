@@ -1,11 +1,6 @@
 #include "calls_env.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "tane/bus/envelope.h"
 #include "tane/calls/service/commitments_model.h"
 #include "tane/calls/timestamps.h"
 #include "tane/runtime/status.h"
@@ -13,71 +8,42 @@
 
 namespace tane::calls::testing {
 
-Replica::~Replica() {
-  if (host_) {
-    host_->RequestShutdown();
-    host_.reset();  // drains, then runs the hooks while the kit is alive
-  }
-  scheduler_.reset();
-  service_.reset();
-  kit_.reset();
-}
-
 absl::StatusOr<std::unique_ptr<CallsEnv>> CallsEnv::Start(absl::Time start) {
   std::unique_ptr<CallsEnv> env(new CallsEnv(start));
   auto catalog = Catalog::LoadFromFile(CatalogPath());
   if (!catalog.ok()) return catalog.status();
   env->catalog_ = *std::move(catalog);
-  auto redis = tane::testing::RedisServer::Start();
-  if (!redis.ok()) return redis.status();
-  env->redis_ = *std::move(redis);
-  auto kafka = tane::testing::KafkaCluster::Start(3);
-  if (!kafka.ok()) return kafka.status();
-  env->kafka_ = *std::move(kafka);
-  std::vector<std::string> topics = CommitmentsModel::Topics();
-  topics.push_back(bus::EventsTopic("calls"));
-  topics.push_back(bus::DeadLetterTopic("calls"));
-  for (const auto& topic : topics) {
-    if (auto s = env->kafka_->CreateTopic(topic, 3); !s.ok()) return s;
-  }
+  auto infra = service_testing::TestInfrastructure::Start(
+      {.topics = service_testing::TopicsOf("calls", CommitmentsModel::Topics())});
+  if (!infra.ok()) return infra.status();
+  env->infra_ = *std::move(infra);
   return env;
 }
 
 CallsEnv::~CallsEnv() { replicas_.clear(); }
 
 absl::StatusOr<Replica*> CallsEnv::AddReplica(ReplicaOptions options) {
-  runtime::ServiceConfig config = runtime::ServiceConfig::Defaults("calls", 0, 0);
-  config.redis_addr = absl::StrCat("127.0.0.1:", redis_->port());
-  config.redis_pool_size = options.redis_pool_size;
-  config.kafka_bootstrap = kafka_->bootstrap_servers();
-  config.log_level = "warn";
-  runtime::ServiceHostOptions host_options;
-  host_options.handle_signals = false;
-  host_options.readiness_interval = absl::Milliseconds(50);
+  service_testing::ServiceUnderTest::Options service_options = infra_->OptionsFor("calls");
+  service_options.redis_pool_size = options.redis_pool_size;
+  service_options.log_level = "warn";
+  service_options.consume_topics = CommitmentsModel::Topics();
+  service_options.clock = &clock_;
+  auto sut = service_testing::ServiceUnderTest::Create(std::move(service_options));
+  if (!sut.ok()) return sut.status();
 
   std::unique_ptr<Replica> replica(new Replica());
-  replica->host_ = std::make_unique<runtime::ServiceHost>(config, host_options);
-  runtime::ServiceKitOptions kit_options;
-  kit_options.consume_topics = CommitmentsModel::Topics();
-  kit_options.consumer_kafka_extra = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "300"}};
-  kit_options.clock = &clock_;
-  auto kit = runtime::ServiceKit::Create(*replica->host_, kit_options);
-  if (!kit.ok()) return kit.status();
-  replica->kit_ = *std::move(kit);
-  replica->service_ = std::make_unique<CallsService>(*replica->kit_, catalog_,
-                                                     CallsServiceOptions{.after_step = std::move(options.after_step)});
+  replica->sut_ = *std::move(sut);
+  runtime::ServiceKit& kit = replica->sut_->kit();
+  replica->service_ = &replica->sut_->Serve(std::make_unique<CallsService>(
+      kit, catalog_, CallsServiceOptions{.after_step = std::move(options.after_step)}));
   replica->service_->Subscribe();
-  replica->scheduler_ = std::make_unique<DeadlineScheduler>(
-      *replica->kit_, *replica->service_, DeadlineSchedulerOptions{.interval = options.scheduler_interval});
-  replica->host_->AddService(replica->service_.get());
-  DeadlineScheduler* scheduler = replica->scheduler_.get();
-  replica->host_->AddShutdownHook("deadline-scheduler", [scheduler] { scheduler->Stop(); });
-  if (auto s = replica->kit_->Start(); !s.ok()) return s;
-  if (auto s = replica->host_->Start(); !s.ok()) return s;
-  if (options.run_scheduler) replica->scheduler_->Start();
-  replica->channel_ =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", replica->port()), grpc::InsecureChannelCredentials());
-  replica->stub_ = v1::CallsService::NewStub(replica->channel_);
+  DeadlineScheduler* scheduler = &replica->sut_->Own(std::make_unique<DeadlineScheduler>(
+      kit, *replica->service_, DeadlineSchedulerOptions{.interval = options.scheduler_interval}));
+  replica->scheduler_ = scheduler;
+  replica->sut_->host().AddShutdownHook("deadline-scheduler", [scheduler] { scheduler->Stop(); });
+  if (auto s = replica->sut_->Start(); !s.ok()) return s;
+  if (options.run_scheduler) scheduler->Start();
+  replica->stub_ = replica->sut_->NewStub<v1::CallsService>();
   replicas_.push_back(std::move(replica));
   return replicas_.back().get();
 }

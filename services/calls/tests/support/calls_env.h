@@ -4,7 +4,6 @@
 // main.cc assembles them, on free loopback ports, sharing one ManualClock.
 // Plus helpers that drive the service over gRPC as a given caller.
 
-#include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 
 #include <functional>
@@ -22,17 +21,19 @@
 #include "tane/runtime/identity.h"
 #include "tane/runtime/service_host.h"
 #include "tane/runtime/service_kit.h"
+#include "tane/service_testing/harness.h"
 #include "tane/testing/fixtures.h"
 
 namespace tane::calls::testing {
 
-/// One calls process: host, kit, service and deadline scheduler.
+/// One calls process: host, kit, service and deadline scheduler. Destroying
+/// it drains the host (its hooks stop the scheduler and the kit's consumer
+/// and relay), then destroys the scheduler, the service and the kit.
 class Replica final {
  public:
-  ~Replica();  // drains the host (its hooks stop the scheduler and the kit)
-  int port() const { return host_->grpc_port(); }
-  runtime::ServiceHost& host() { return *host_; }
-  runtime::ServiceKit& kit() { return *kit_; }
+  int port() const { return sut_->grpc_port(); }
+  runtime::ServiceHost& host() { return sut_->host(); }
+  runtime::ServiceKit& kit() { return sut_->kit(); }
   CallsService& service() { return *service_; }
   DeadlineScheduler& scheduler() { return *scheduler_; }
   v1::CallsService::Stub& stub() { return *stub_; }
@@ -40,11 +41,9 @@ class Replica final {
  private:
   friend class CallsEnv;
   Replica() = default;
-  std::unique_ptr<runtime::ServiceHost> host_;
-  std::unique_ptr<runtime::ServiceKit> kit_;
-  std::unique_ptr<CallsService> service_;
-  std::unique_ptr<DeadlineScheduler> scheduler_;
-  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<service_testing::ServiceUnderTest> sut_;  // owns the service and the scheduler
+  CallsService* service_ = nullptr;
+  DeadlineScheduler* scheduler_ = nullptr;
   std::unique_ptr<v1::CallsService::Stub> stub_;
 };
 
@@ -68,16 +67,15 @@ class CallsEnv final {
   Replica& replica(int i = 0) { return *replicas_.at(i); }
 
   core::ManualClock& clock() { return clock_; }
-  const std::string& kafka_bootstrap() const { return kafka_->bootstrap_servers(); }
-  tane::testing::RedisServer& redis() { return *redis_; }
+  const std::string& kafka_bootstrap() const { return infra_->kafka_bootstrap(); }
+  tane::testing::RedisServer& redis() { return infra_->redis(); }
   const Catalog& catalog() const { return catalog_; }
 
  private:
   explicit CallsEnv(absl::Time start) : clock_(start) {}
   core::ManualClock clock_;
   Catalog catalog_;
-  std::unique_ptr<tane::testing::RedisServer> redis_;
-  std::unique_ptr<tane::testing::KafkaCluster> kafka_;
+  std::unique_ptr<service_testing::TestInfrastructure> infra_;
   std::vector<std::unique_ptr<Replica>> replicas_;
 };
 

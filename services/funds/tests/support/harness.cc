@@ -26,48 +26,25 @@ void FundsClient::Prepare(grpc::ClientContext& context, const Caller& caller, ab
 
 absl::Status FundsClient::FromGrpc(const grpc::Status& status) { return runtime::FromGrpcStatus(status); }
 
-absl::StatusOr<std::unique_ptr<InProcessFunds>> InProcessFunds::Start(Options options) {
-  std::unique_ptr<InProcessFunds> s(new InProcessFunds());
-  runtime::ServiceConfig config = runtime::ServiceConfig::Defaults(kServiceName, 0, 0);
-  config.redis_addr = options.redis_addr;
-  config.redis_pool_size = 64;
-  config.kafka_bootstrap = options.kafka_bootstrap;
-  config.shards = options.shards;
-  config.catalog_path = options.catalog_path;
-  config.log_level = "warn";
-  runtime::ServiceHostOptions host_options;
-  host_options.handle_signals = false;
-  host_options.readiness_interval = absl::Milliseconds(50);
-  s->host_ = std::make_unique<runtime::ServiceHost>(config, host_options);
-  auto terms = ProgramTerms::LoadFromFile(config.catalog_path);
+absl::StatusOr<std::unique_ptr<InProcessFunds>> InProcessFunds::Start(
+    service_testing::ServiceUnderTest::Options options) {
+  auto terms = ProgramTerms::LoadFromFile(options.catalog_path);
   if (!terms.ok()) return terms.status();
-  runtime::ServiceKitOptions kit_options;
-  kit_options.consume_topics = {"tane.projects.events"};
-  kit_options.consumer_kafka_extra = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "300"}};
-  kit_options.clock = options.clock;
-  kit_options.metrics_interval = absl::Milliseconds(100);
-  auto kit = runtime::ServiceKit::Create(*s->host_, kit_options);
-  if (!kit.ok()) return kit.status();
-  s->kit_ = std::move(*kit);
-  s->funds_ = std::make_unique<Funds>(*s->kit_, *std::move(terms));
+  options.service = kServiceName;
+  options.redis_pool_size = 64;
+  options.log_level = "warn";
+  options.consume_topics = {"tane.projects.events"};
+  options.metrics_interval = absl::Milliseconds(100);
+  auto service = service_testing::ServiceUnderTest::Create(std::move(options));
+  if (!service.ok()) return service.status();
+  std::unique_ptr<InProcessFunds> s(new InProcessFunds());
+  s->service_ = *std::move(service);
+  s->funds_ = &s->service_->Own(std::make_unique<Funds>(s->service_->kit(), *std::move(terms)));
   s->funds_->RegisterEventHandlers();
-  s->grpc_ = std::make_unique<FundsGrpc>(*s->kit_, *s->funds_);
-  s->host_->AddService(s->grpc_.get());
-  if (auto st = s->kit_->Start(); !st.ok()) return st;
-  if (auto st = s->host_->Start(); !st.ok()) return st;
-  if (!s->host_->WaitUntilReady(absl::Seconds(30))) return absl::UnavailableError("funds did not become ready");
+  s->service_->Serve(std::make_unique<FundsGrpc>(s->service_->kit(), *s->funds_));
+  if (auto st = s->service_->Start(); !st.ok()) return st;
   return s;
 }
-
-InProcessFunds::~InProcessFunds() {
-  if (host_) {
-    host_->RequestShutdown();
-    host_.reset();  // drains, runs the kit's hooks while the kit is alive
-  }
-  kit_.reset();
-}
-
-std::string InProcessFunds::address() const { return absl::StrCat("127.0.0.1:", host_->grpc_port()); }
 
 absl::StatusOr<std::unique_ptr<FundsBinary>> FundsBinary::Start(Options options) {
   std::unique_ptr<FundsBinary> b(new FundsBinary());

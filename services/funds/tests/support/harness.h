@@ -1,8 +1,8 @@
 #pragma once
 // The funds service for tests and benchmarks, over real gRPC: in this process
-// (ServiceHost + ServiceKit + Funds on a free port, with the caller's clock)
-// or as the tane-funds binary in a child process (for kill/restart). Free of
-// GoogleTest so benchmarks link it too.
+// (Funds and its gRPC edge on tane::service_testing's ServiceUnderTest, on a
+// free port, with the caller's clock) or as the tane-funds binary in a child
+// process (for kill/restart). Free of GoogleTest so benchmarks link it too.
 
 #include <grpcpp/grpcpp.h>
 
@@ -15,8 +15,8 @@
 #include "tane/funds/funds.h"
 #include "tane/funds/grpc_service.h"
 #include "tane/funds/v1/funds.grpc.pb.h"
-#include "tane/runtime/service_host.h"
 #include "tane/runtime/service_kit.h"
+#include "tane/service_testing/harness.h"
 #include "tane/testing/process.h"
 
 namespace tane::funds::testing {
@@ -61,28 +61,21 @@ class FundsClient final {
 /// The funds service running in this process.
 class InProcessFunds final {
  public:
-  struct Options {
-    std::string redis_addr;
-    std::string kafka_bootstrap;
-    const core::Clock* clock = nullptr;  // nullptr: the system clock
-    int shards = 8;
-    std::string catalog_path = runtime::ServiceConfig::DefaultCatalogPath();
-  };
-  /// Starts host, kit (relay and the tane.projects.events consumer) and
-  /// service; waits until the host is ready.
-  static absl::StatusOr<std::unique_ptr<InProcessFunds>> Start(Options options);
-  ~InProcessFunds();
+  /// Starts host, kit and service on `options` (a TestInfrastructure's
+  /// OptionsFor(kServiceName), with the caller's clock and shards), over
+  /// which it sets what funds runs with: 64 Redis connections, log level
+  /// warn, the tane.projects.events consumer, metrics every 100 ms. Waits
+  /// until the host is ready.
+  static absl::StatusOr<std::unique_ptr<InProcessFunds>> Start(service_testing::ServiceUnderTest::Options options);
 
-  std::string address() const;
-  runtime::ServiceKit& kit() { return *kit_; }
+  std::string address() const { return service_->address(); }
+  runtime::ServiceKit& kit() { return service_->kit(); }
   Funds& funds() { return *funds_; }
 
  private:
   InProcessFunds() = default;
-  std::unique_ptr<runtime::ServiceHost> host_;
-  std::unique_ptr<runtime::ServiceKit> kit_;
-  std::unique_ptr<Funds> funds_;
-  std::unique_ptr<FundsGrpc> grpc_;
+  std::unique_ptr<service_testing::ServiceUnderTest> service_;  // owns Funds and its gRPC edge
+  Funds* funds_ = nullptr;
 };
 
 /// The tane-funds binary as a child process on a fixed loopback port, so a

@@ -4,9 +4,6 @@
 
 #include "tane/international/service.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include <memory>
 #include <string>
 
@@ -19,6 +16,7 @@
 #include "tane/core/time.h"
 #include "tane/runtime/identity.h"
 #include "tane/runtime/status.h"
+#include "tane/service_testing/harness.h"
 #include "tane/testing/fixtures.h"
 #include "tane/testing/topics.h"
 #include "test_support.h"
@@ -46,49 +44,21 @@ runtime::CallerIdentity PartnerOf(const std::string& agency) {
 class InternationalServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto redis = tane::testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    auto kafka = tane::testing::KafkaCluster::Start(3);
-    ASSERT_TRUE(kafka.ok()) << kafka.status();
-    kafka_ = std::move(*kafka);
-    for (const char* topic : {"tane.international.events", "tane.international.dlq",
-                              "tane.calls.events", "tane.reviews.events"}) {
-      ASSERT_TRUE(kafka_->CreateTopic(topic, 3).ok());
-    }
-    runtime::ServiceConfig config = runtime::ServiceConfig::Defaults("international", 0, 0);
-    config.redis_addr = "127.0.0.1:" + std::to_string(redis_->port());
-    config.kafka_bootstrap = kafka_->bootstrap_servers();
-    config.shards = 4;
-    runtime::ServiceHostOptions host_options;
-    host_options.handle_signals = false;
-    host_options.readiness_interval = absl::Milliseconds(50);
-    host_ = std::make_unique<runtime::ServiceHost>(config, host_options);
-    runtime::ServiceKitOptions options;
-    options.consume_topics = {"tane.calls.events", "tane.reviews.events"};
-    options.consumer_kafka_extra = {{"session.timeout.ms", "6000"},
-                                    {"heartbeat.interval.ms", "300"}};
+    const std::vector<std::string> consumed = {"tane.calls.events", "tane.reviews.events"};
+    auto infra = service_testing::TestInfrastructure::Start(
+        {.topics = service_testing::TopicsOf("international", consumed)});
+    ASSERT_TRUE(infra.ok()) << infra.status();
+    infra_ = *std::move(infra);
+    service_testing::ServiceUnderTest::Options options = infra_->OptionsFor("international");
+    options.shards = 4;
+    options.consume_topics = consumed;
     options.clock = &clock_;
-    auto kit = runtime::ServiceKit::Create(*host_, options);
-    ASSERT_TRUE(kit.ok()) << kit.status();
-    kit_ = std::move(*kit);
-    service_ = std::make_unique<InternationalService>(*kit_);
-    service_->RegisterEventHandlers();
-    host_->AddService(service_.get());
-    ASSERT_TRUE(kit_->Start().ok());
-    ASSERT_TRUE(host_->Start().ok());
-    ASSERT_TRUE(host_->WaitUntilReady(absl::Seconds(20)));
-    stub_ = v1::InternationalService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(host_->grpc_port()), grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    if (host_) {
-      host_->RequestShutdown();
-      host_.reset();
-    }
-    service_.reset();
-    kit_.reset();
+    auto sut = service_testing::ServiceUnderTest::Create(std::move(options));
+    ASSERT_TRUE(sut.ok()) << sut.status();
+    sut_ = *std::move(sut);
+    sut_->Serve(std::make_unique<InternationalService>(sut_->kit())).RegisterEventHandlers();
+    ASSERT_TRUE(sut_->Start(absl::Seconds(20)).ok());
+    stub_ = sut_->NewStub<v1::InternationalService>();
   }
 
   template <typename Request, typename Response>
@@ -110,7 +80,7 @@ class InternationalServiceTest : public ::testing::Test {
     const common::v1::EventEnvelope e =
         bus::NewEvent(payload, "x", aggregate_id, "system:test", "", clock_.Now());
     std::vector<common::v1::EventEnvelope> copies(times, e);
-    ASSERT_TRUE(tane::testing::PublishEnvelopes(kafka_->bootstrap_servers(), topic, copies).ok());
+    ASSERT_TRUE(tane::testing::PublishEnvelopes(infra_->kafka_bootstrap(), topic, copies).ok());
   }
 
   void Register(const v1::PartnerAgency& agency) {
@@ -189,11 +159,8 @@ class InternationalServiceTest : public ::testing::Test {
   }
 
   core::ManualClock clock_{Day(0) + absl::Hours(10)};
-  std::unique_ptr<tane::testing::RedisServer> redis_;
-  std::unique_ptr<tane::testing::KafkaCluster> kafka_;
-  std::unique_ptr<runtime::ServiceHost> host_;
-  std::unique_ptr<runtime::ServiceKit> kit_;
-  std::unique_ptr<InternationalService> service_;
+  std::unique_ptr<service_testing::TestInfrastructure> infra_;
+  std::unique_ptr<service_testing::ServiceUnderTest> sut_;
   std::unique_ptr<Stub> stub_;
 };
 
@@ -214,7 +181,7 @@ TEST_F(InternationalServiceTest, ParallelCycleFromEventsToJointDecision) {
   ASSERT_TRUE(decided.ok()) << decided.status();
   Publish("tane.reviews.events", JstDecision(true, "reviews-dec-1"), "case-1", 2);
 
-  tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.international.events");
+  tane::testing::TopicReader reader(infra_->kafka_bootstrap(), "tane.international.events");
   ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
     return !reader.OfType("tane.international.v1.JointDecisionMade").empty();
   }));
@@ -284,7 +251,7 @@ TEST_F(InternationalServiceTest, JstDecisionBeforeItsApplicationIsParkedThenAppl
   // International lags on tane.calls.events: reviews' decision comes first
   // (twice, a redelivery). It must not end in the dead-letter topic.
   Publish("tane.reviews.events", JstDecision(true, "reviews-dec-1"), "case-1", 2);
-  const bus::Consumer* consumer = kit_->consumer();
+  const bus::Consumer* consumer = sut_->kit().consumer();
   ASSERT_NE(consumer, nullptr);
   ASSERT_TRUE(tane::testing::WaitFor(
       [&] { return consumer->applied() + consumer->dead_lettered() >= 2; }, absl::Seconds(60)));
@@ -298,7 +265,7 @@ TEST_F(InternationalServiceTest, JstDecisionBeforeItsApplicationIsParkedThenAppl
 
   // calls' ApplicationSubmitted catches up (delivered twice as well).
   Publish("tane.calls.events", Submitted(), kApplicationId, 2);
-  tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.international.events");
+  tane::testing::TopicReader reader(infra_->kafka_bootstrap(), "tane.international.events");
   ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
     return !reader.OfType("tane.international.v1.JointDecisionMade").empty();
   }));
@@ -371,7 +338,7 @@ TEST_F(InternationalServiceTest, WithdrawnApplicationLeavesThePairingUntilResubm
   elsewhere.set_application_id("c3d4e5f6-0000-4000-8000-000000000001");
   elsewhere.set_call_id(kOtherCallId);
   Publish("tane.calls.events", elsewhere, elsewhere.application_id());
-  const bus::Consumer* consumer = kit_->consumer();
+  const bus::Consumer* consumer = sut_->kit().consumer();
   ASSERT_NE(consumer, nullptr);
   ASSERT_TRUE(tane::testing::WaitFor(
       [&] { return consumer->applied() + consumer->dead_lettered() >= 4; }, absl::Seconds(60)));
@@ -409,7 +376,7 @@ TEST_F(InternationalServiceTest, WithdrawnApplicationLeavesThePairingUntilResubm
   EXPECT_EQ(restored->state(), v1::JOINT_PROPOSAL_STATE_AWAITING_DECISIONS);
   EXPECT_FALSE(restored->has_withdrawn_jst());
   EXPECT_EQ(restored->version(), 4);
-  tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.international.events");
+  tane::testing::TopicReader reader(infra_->kafka_bootstrap(), "tane.international.events");
   ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
     return reader.OfType("tane.international.v1.JointProposalMatched").size() >= 2;
   }));
@@ -586,7 +553,7 @@ TEST_F(InternationalServiceTest, SatrepsAdoptionWaitsForTheRecordOfDiscussions) 
   ASSERT_TRUE(recorded.ok()) << recorded.status();
   EXPECT_EQ(recorded->state(), v1::JOINT_PROPOSAL_STATE_DECIDED);
 
-  tane::testing::TopicReader reader(kafka_->bootstrap_servers(), "tane.international.events");
+  tane::testing::TopicReader reader(infra_->kafka_bootstrap(), "tane.international.events");
   ASSERT_TRUE(reader.ReadUntil([&](const auto&) {
     return !reader.OfType("tane.international.v1.JointDecisionMade").empty();
   }));
@@ -637,7 +604,7 @@ TEST_F(InternationalServiceTest, CredentialsIssueAuthenticateAndRevoke) {
   ASSERT_TRUE(who.ok()) << who.status();
   EXPECT_EQ(who->agency_code(), "ANR");
   // Nothing in Redis holds the key itself.
-  auto stored = kit_->store().Load("partner_agency", "ANR");
+  auto stored = sut_->kit().store().Load("partner_agency", "ANR");
   ASSERT_TRUE(stored.ok());
   const std::string secret = issued->api_key().substr(issued->api_key().size() - 43);
   EXPECT_EQ(stored->data.find(secret), std::string::npos);
