@@ -1,6 +1,7 @@
 #include "tane/store/redis.h"
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <sys/time.h>
 
 #include <charconv>
@@ -48,6 +49,16 @@ struct RedisPool::Slot {
   void Drop() {
     if (context != nullptr) redisFree(context);
     context = nullptr;
+  }
+  // An idle connection has nothing in flight, so Redis has nothing to say on
+  // it: anything waiting to be read means the server closed it (EOF, reset),
+  // as every pooled connection is after a Redis restart. Dropping it before
+  // sending means a command goes out on a fresh connection instead of
+  // failing on a dead one, and no command is ever sent twice.
+  void DropIfClosedByServer() {
+    if (context == nullptr) return;
+    pollfd p{context->fd, POLLIN, 0};
+    if (poll(&p, 1, 0) > 0 && p.revents != 0) Drop();
   }
   ~Slot() { Drop(); }
 };
@@ -133,6 +144,7 @@ absl::StatusOr<std::vector<Reply>> RedisPool::Pipeline(
     ~Releaser() { pool->Release(slot); }
   } releaser{this, slot};
 
+  slot->DropIfClosedByServer();
   if (absl::Status s = EnsureConnected(slot); !s.ok()) return s;
   for (const auto& args : commands) {
     std::vector<const char*> argv;

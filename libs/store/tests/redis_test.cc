@@ -76,6 +76,28 @@ TEST_F(RedisPoolTest, UnavailableWhileDownThenReconnects) {
   EXPECT_EQ(pool_->Command({"GET", "k"})->str, "v");  // AOF, appendfsync always
 }
 
+// Every pooled connection is dead after a restart. The first command on each
+// used to fail (UNAVAILABLE, "connection lost"), one per connection, long
+// after Redis was back; now each finds its connection closed before sending
+// and opens a new one.
+TEST_F(RedisPoolTest, NoCommandFailsOnAConnectionTheOldServerClosed) {
+  // Four callers at once, each blocked in Redis for a moment, hold all four
+  // connections of the pool at the same time.
+  auto all_connections_at_once = [&] {
+    std::vector<std::thread> threads;
+    std::vector<absl::Status> results(4);
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] { results[t] = pool_->Command({"BLPOP", "nothing", "0.2"}).status(); });
+    }
+    for (auto& thread : threads) thread.join();
+    return results;
+  };
+  for (const absl::Status& s : all_connections_at_once()) ASSERT_TRUE(s.ok()) << s;
+  server_->Kill();
+  ASSERT_TRUE(server_->Restart().ok());
+  for (const absl::Status& s : all_connections_at_once()) EXPECT_TRUE(s.ok()) << s;
+}
+
 TEST_F(RedisPoolTest, ScriptReloadsAfterScriptCacheFlush) {
   Script script("echo", "return ARGV[1]");
   auto first = script.Run(*pool_, {}, {"一"});
