@@ -94,7 +94,7 @@ TEST(ConsumedEventsTest, ResearchStartDefaultsLikeReviews) {
   EXPECT_EQ(DefaultResearchStart(2021, Jst(2021, 9, 15)), Jst(2021, 10, 1));
 }
 
-TEST(ConsumedEventsTest, JointDecisionTakesTheJstSideStartWhenSeen) {
+TEST(ConsumedEventsTest, JointDecisionTakesTheJstSideStart) {
   international::v1::JointDecisionMade joint;
   joint.set_joint_decision_id("jd-1");
   joint.set_jst_decision_id("d-1");
@@ -114,6 +114,12 @@ TEST(ConsumedEventsTest, JointDecisionTakesTheJstSideStartWhenSeen) {
   reviews::v1::ProposalDecided jst;
   *jst.mutable_research_start_time() = ToProto(Jst(2022, 1, 1));
   EXPECT_EQ(AdoptionFromJointDecision(joint, &jst).start_time, Jst(2022, 1, 1));
+
+  // The event carries the JST side's start: it holds whether or not the
+  // ProposalDecided has been seen (it comes on another topic, in any order).
+  *joint.mutable_research_start_time() = ToProto(Jst(2021, 11, 10));
+  EXPECT_EQ(AdoptionFromJointDecision(joint, nullptr).start_time, Jst(2021, 11, 10));
+  EXPECT_EQ(AdoptionFromJointDecision(joint, &jst).start_time, Jst(2021, 11, 10));
 }
 
 TEST(ConsumedEventsTest, AllocationRejectedNamesTheShortfall) {

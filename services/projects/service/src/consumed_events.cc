@@ -107,7 +107,11 @@ AdoptionDecision AdoptionFromJointDecision(const international::v1::JointDecisio
       joint.research_area_id().empty() ? submission.research_area_id() : joint.research_area_id();
   d.adopted = joint.adopted();
   d.joint_call = true;
-  if (jst_side != nullptr && jst_side->has_research_start_time()) {
+  // The event carries the JST side's research start itself; the parked
+  // ProposalDecided may not have arrived yet (another topic, no order).
+  if (joint.has_research_start_time()) {
+    d.start_time = FromProto(joint.research_start_time());
+  } else if (jst_side != nullptr && jst_side->has_research_start_time()) {
     d.start_time = FromProto(jst_side->research_start_time());
   } else {
     d.start_time = DefaultResearchStart(submission.application().start_fiscal_year(),

@@ -25,9 +25,10 @@ AdoptionDecision AdoptionFromProposal(const reviews::v1::ProposalDecided& decide
 /// after `decided_at` when that is already past.
 absl::Time DefaultResearchStart(int start_fiscal_year, absl::Time decided_at);
 
-/// international's JointDecisionMade. `jst_side` is reviews' ProposalDecided
-/// of the JST side when projects has seen it (it carries the research start
-/// the supervisor chose); without it the start is DefaultResearchStart.
+/// international's JointDecisionMade. The research start is the one the JST
+/// side's decision chose: from the event (research_start_time), else from
+/// `jst_side` (reviews' ProposalDecided of the JST side, when projects has
+/// seen it), else DefaultResearchStart.
 AdoptionDecision AdoptionFromJointDecision(const international::v1::JointDecisionMade& joint,
                                            const reviews::v1::ProposalDecided* jst_side);
 
