@@ -351,9 +351,12 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
 
   // ANR's decisions through the partner API make the joint decisions.
   const common::v1::Money approved = Money("EUR", 40'000'000);
+  // Built once: sent again below, it must be the same request (its
+  // decided_at is taken from the clock).
+  const auto adopt_1 = PartnerDecision(intl::SIDE_DECISION_ADOPTED, "ANR-AWD-1", &approved);
   ASSERT_OK_AND_ASSIGN(auto decided_1, api().Post<intl::PartnerJointProposal>(
                                            anr, JointCallPath(joint) + "/proposals/" + id_1 + "/partner-decision",
-                                           PartnerDecision(intl::SIDE_DECISION_ADOPTED, "ANR-AWD-1", &approved)));
+                                           adopt_1));
   EXPECT_EQ(decided_1.state(), intl::JOINT_PROPOSAL_STATE_DECIDED);
   EXPECT_EQ(decided_1.decision().outcome(), intl::JOINT_OUTCOME_ADOPTED);
   ASSERT_OK_AND_ASSIGN(auto decided_2, api().Post<intl::PartnerJointProposal>(
@@ -364,7 +367,7 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   ASSERT_OK(api()
                 .Post<intl::PartnerJointProposal>(anr,
                                                   JointCallPath(joint) + "/proposals/" + id_1 + "/partner-decision",
-                                                  PartnerDecision(intl::SIDE_DECISION_ADOPTED, "ANR-AWD-1", &approved))
+                                                  adopt_1)
                 .status());
   auto contradiction = PartnerDecision(intl::SIDE_DECISION_REJECTED, "ANR-AWD-1-REVERSED", nullptr);
   ASSERT_OK_AND_ASSIGN(
@@ -415,8 +418,7 @@ TEST_F(E2eTest, SicorpParallelJointCallWithPartnerDecisionThroughThePartnerApi) 
   EXPECT_EQ(after_revoke.code, "UNAUTHENTICATED");
   EXPECT_THAT(after_revoke.message, HasSubstr("unknown, revoked or expired partner API key"));
   ASSERT_OK(api()
-                .Error(401, anr, "POST", JointCallPath(joint) + "/proposals/" + id_1 + "/partner-decision",
-                       PartnerDecision(intl::SIDE_DECISION_ADOPTED, "ANR-AWD-1", &approved))
+                .Error(401, anr, "POST", JointCallPath(joint) + "/proposals/" + id_1 + "/partner-decision", adopt_1)
                 .status());
   ASSERT_OK(api().Get<intl::ListJointCallsResponse>(dfg, "/v1/joint-calls").status());
 
