@@ -76,7 +76,14 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::unique_ptr<FundsClient>> stubs;  // one connection each
-  for (int c = 0; c < clients; ++c) stubs.push_back(std::make_unique<FundsClient>((*service)->address(), c + 1));
+  for (int c = 0; c < clients; ++c) {
+    stubs.push_back(std::make_unique<FundsClient>((*service)->address(), c + 1));
+    // Connected before the clock starts: a connection still being set up
+    // would fail its calls fast (UNAVAILABLE) and count them as errors.
+    if (!stubs.back()->Connect(absl::Seconds(10))) {
+      return Fail(absl::UnavailableError(absl::StrCat("client ", c, " could not connect to ", (*service)->address())));
+    }
+  }
   const fb::ClosedLoop run =
       fb::RunClosedLoop(clients, absl::Seconds(seconds), kAccounts, [&](int client, const fb::RandomMove& move) {
         v1::CreateTransferRequest t;

@@ -16,7 +16,12 @@ FundsClient::FundsClient(const std::string& address, int channel_tag) {
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
   if (channel_tag > 0) args.SetInt("tane.test.channel", channel_tag);  // distinct args: own subchannel
-  stub_ = v1::FundsService::NewStub(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::FundsService::NewStub(channel_);
+}
+
+bool FundsClient::Connect(absl::Duration timeout) const {
+  return channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout));
 }
 
 void FundsClient::Prepare(grpc::ClientContext& context, const Caller& caller, absl::Duration deadline) {
