@@ -233,6 +233,17 @@ class ReviewsServiceTest : public ::testing::Test {
     return "";
   }
 
+  /// Reviewer `name` can neither read case `application` nor find anything
+  /// in their own assignment list.
+  void ExpectSeesNothingOf(const std::string& application, const std::string& name) {
+    EXPECT_EQ(GetCase(application, ReviewerIdentity(name)).status().code(), absl::StatusCode::kNotFound);
+    v1::ListMyReviewAssignmentsResponse mine;
+    ASSERT_TRUE(Call(&v1::ReviewsService::Stub::ListMyReviewAssignments, v1::ListMyReviewAssignmentsRequest(), &mine,
+                     ReviewerIdentity(name))
+                    .ok());
+    EXPECT_EQ(mine.assignments_size(), 0);
+  }
+
   /// Three reviewers, case A1 assigned; returns one of A1's reviewers.
   std::string OneCaseAssigned() {
     for (const char* n : {"a", "b", "c"}) AddReviewer(n, std::string("inst-") + n);
@@ -742,12 +753,7 @@ TEST_F(ReviewsServiceTest, RecusalAfterAProfileChangeCompletesFromItsEventWhenTh
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->assignment_history(after->assignment_history_size() - 1).kind(),
             v1::ASSIGNMENT_CHANGE_KIND_AUTOMATIC_CONFLICT);
-  EXPECT_EQ(GetCase("A1", ReviewerIdentity(name)).status().code(), absl::StatusCode::kNotFound);
-  v1::ListMyReviewAssignmentsResponse mine;
-  ASSERT_TRUE(Call(&v1::ReviewsService::Stub::ListMyReviewAssignments, v1::ListMyReviewAssignmentsRequest(), &mine,
-                   ReviewerIdentity(name))
-                  .ok());
-  EXPECT_EQ(mine.assignments_size(), 0);
+  ExpectSeesNothingOf("A1", name);
 
   // A redelivery changes nothing.
   ASSERT_TRUE(reader_->ReadUntil([&](const auto&) { return !Payloads<v1::ReviewerProfileChanged>().empty(); }));
@@ -772,12 +778,7 @@ TEST_F(ReviewsServiceTest, AConflictedReviewerStillAssignedSeesNothingOfTheCase)
   const auto others = ReviewersOf(*staff);
   ASSERT_EQ(std::count(others.begin(), others.end(), stale), 1) << "still assigned";
 
-  EXPECT_EQ(GetCase("A1", ReviewerIdentity(name)).status().code(), absl::StatusCode::kNotFound);
-  v1::ListMyReviewAssignmentsResponse mine;
-  ASSERT_TRUE(Call(&v1::ReviewsService::Stub::ListMyReviewAssignments, v1::ListMyReviewAssignmentsRequest(), &mine,
-                   ReviewerIdentity(name))
-                  .ok());
-  EXPECT_EQ(mine.assignments_size(), 0);
+  ExpectSeesNothingOf("A1", name);
   v1::Review review;
   EXPECT_EQ(Review("A1", name, 4, &review).error_code(), grpc::StatusCode::NOT_FOUND);
   v1::GetMyReviewRequest my;
